@@ -100,6 +100,7 @@ struct Grant {
   std::vector<Selector> src;
   std::vector<Selector> dst;     // no ports: ports are in `ip`
   std::vector<GrantIp> ip;
+  size_t ip_written = 0;         // entries written in `ip`, valid or not
   std::vector<AppCap> app;       // in source order
   std::vector<Selector> via;     // tags
   std::vector<Selector> src_posture;
@@ -164,6 +165,8 @@ struct AutoApprovers {
   };
   std::vector<Route> routes;
   std::vector<Selector> exit_node;
+  // "services" (approvers of Tailscale Services), kept as written.
+  std::optional<hujson::Value> services;
 };
 
 struct NodeAttr {
@@ -231,6 +234,7 @@ struct Policy {
   const TagOwner* find_tag(const std::string& name) const;
   const Host* find_host(const std::string& name) const;
   const IPSetDef* find_ipset(const std::string& name) const;
+  const Posture* find_posture(const std::string& name) const;
 };
 
 }  // namespace aclc::policy

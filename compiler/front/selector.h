@@ -36,6 +36,10 @@ std::optional<Selector> classify_selector(std::string_view text, Pos pos,
 // 'tag:'`, `tag names can only contain numbers, letters, or dashes`, ...).
 std::optional<std::string> check_tag_name(std::string_view tag);
 
+// A bare name that could be a device's name (aclc resolves it against the
+// inventory): DNS-label characters, letters, digits, '-', '_' and '.'.
+bool plausible_device_name(std::string_view name);
+
 // The autogroups Tailscale knows ("member", "tagged", "self", "internet",
 // "danger-all", "admin", "owner", ...; also "nonroot" for SSH users).
 bool known_autogroup(std::string_view name);
