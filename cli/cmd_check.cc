@@ -1,0 +1,70 @@
+// aclc check: parse, validate, and run the policy's tests and sshTests.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/pipeline.h"
+#include "cli/report.h"
+
+namespace aclc::cli {
+namespace {
+
+struct CheckOptions {
+  Inputs in;
+  std::string dialect = "aclc";
+  std::string format = "text";
+};
+
+int run_check(const CheckOptions& o) {
+  Summary summary;
+  summary.command = "check";
+  summary.policy = o.in.policy_path;
+  summary.dialect = o.dialect;
+  Format format = *parse_format(o.format);
+
+  Diagnostics diags;
+  Loaded loaded;
+  LoadStatus st = load_inputs(o.in, loaded, diags);
+  if (st == LoadStatus::InputError) {
+    summary.exit_code = kUsageOrIO;
+    print_report(format, diags, summary);
+    return summary.exit_code;
+  }
+  if (st == LoadStatus::Ok) {
+    // Tests and sshTests are added here by the checker.
+  }
+  summary.exit_code = diags.has_errors() ? kPolicyFailure : kPass;
+  print_report(format, diags, summary);
+  return summary.exit_code;
+}
+
+}  // namespace
+
+Runner add_check_command(CLI::App& app) {
+  auto o = std::make_shared<CheckOptions>();
+  auto* cmd = app.add_subcommand(
+      "check",
+      "Parse and validate a policy file and run its tests and sshTests, "
+      "as Tailscale's control plane would on save.");
+  cmd->add_option("policy", o->in.policy_path, "The policy file (HuJSON)")
+      ->required();
+  cmd->add_option("--nodes", o->in.nodes_path,
+                  "The tailnet's devices: the JSON of Tailscale's device-list "
+                  "API (GET /api/v2/tailnet/-/devices), optionally with a "
+                  "\"users\" list");
+  cmd->add_option("--dialect", o->dialect,
+                  "aclc (default: Tailscale's language plus deny rules and "
+                  "device names) or tailscale (exactly what Tailscale "
+                  "accepts)")
+      ->check(CLI::IsMember({"aclc", "tailscale"}));
+  cmd->add_option("--format", o->format, "text, json or github")
+      ->check(CLI::IsMember({"text", "json", "github"}));
+  cmd->footer(
+      "Exit codes: 0 pass, 1 the policy is invalid or a test fails, 2 usage "
+      "or I/O error.");
+  return [o]() {
+    o->in.dialect = *parse_dialect(o->dialect);
+    return run_check(*o);
+  };
+}
+
+}  // namespace aclc::cli
