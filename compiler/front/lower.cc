@@ -1,0 +1,148 @@
+#include "compiler/front/lower.h"
+
+#include <map>
+
+#include "compiler/front/resolve.h"
+
+namespace aclc {
+namespace {
+
+using policy::Selector;
+using policy::SelectorKind;
+
+constexpr const char* kDriveCap = "tailscale.com/cap/drive";
+constexpr const char* kRelayCap = "tailscale.com/cap/relay";
+
+class Lowering {
+ public:
+  Lowering(const policy::Policy& pol, const Inventory& inv)
+      : pol_(pol), inv_(inv), resolver_(pol, inv) {}
+
+  ir::Program run() {
+    if (!pol_.has_acls && !pol_.has_grants) {
+      allow_all();
+      return std::move(prog_);
+    }
+    for (const policy::Grant& g : pol_.grants) grant(g);
+    for (const policy::AclRule& a : pol_.acls) acl(a);
+    return std::move(prog_);
+  }
+
+ private:
+  ir::Rule& push(ir::Rule r) {
+    r.id = prog_.rules.size();
+    if (r.action == ir::Action::Deny) prog_.has_deny = true;
+    prog_.rules.push_back(std::move(r));
+    return prog_.rules.back();
+  }
+
+  void set_sources(ir::Rule& r, const std::vector<Selector>& src) {
+    SourceSet s;
+    for (const Selector& sel : src) resolver_.add_source(sel, s);
+    r.src_wire = s.wire(inv_.approved_subnet_routes());
+    r.src = std::move(s.addrs);
+  }
+
+  ir::DstGroup dst_group(const Selector& target, std::vector<PortRange> ports, Pos pos) {
+    ir::DstGroup g;
+    g.self = target.kind == SelectorKind::Autogroup && target.name == "self";
+    if (!g.self) g.targets = resolver_.targets(target);
+    g.ports = std::move(ports);
+    g.text = target.text;
+    g.pos = pos;
+    return g;
+  }
+
+  void allow_all() {
+    ir::Rule r;
+    r.origin = ir::Origin::Default;
+    Selector star;
+    star.kind = SelectorKind::Wildcard;
+    star.text = "*";
+    set_sources(r, {star});
+    r.dst.push_back(dst_group(star, {PortRange::all()}, {}));
+    push(std::move(r));
+  }
+
+  void acl(const policy::AclRule& a) {
+    ir::Rule r;
+    r.origin = ir::Origin::Acl;
+    r.index = a.index;
+    r.pos = a.pos;
+    r.action = a.action == policy::Action::Deny ? ir::Action::Deny : ir::Action::Accept;
+    set_sources(r, a.src);
+    for (const policy::DstSelector& d : a.dst) r.dst.push_back(dst_group(d.target, d.ports, d.pos));
+    if (a.proto) r.proto = ProtoSet{a.proto->number};
+    push(std::move(r));
+  }
+
+  void grant(const policy::Grant& g) {
+    ir::Rule base;
+    base.origin = ir::Origin::Grant;
+    base.index = g.index;
+    base.pos = g.pos;
+    set_sources(base, g.src);
+    for (const Selector& v : g.via) base.via.push_back(v.name.empty() ? v.text : v.name);
+
+    // One rule per distinct protocol, in order of first appearance.
+    std::vector<std::pair<std::optional<uint8_t>, std::vector<PortRange>>> by_proto;
+    for (const policy::GrantIp& ip : g.ip) {
+      std::optional<uint8_t> p;
+      if (ip.proto) p = ip.proto->number;
+      auto it = by_proto.begin();
+      while (it != by_proto.end() && it->first != p) ++it;
+      if (it == by_proto.end()) {
+        by_proto.push_back({p, {}});
+        it = by_proto.end() - 1;
+      }
+      it->second.insert(it->second.end(), ip.ports.begin(), ip.ports.end());
+    }
+    for (auto& [proto, ports] : by_proto) {
+      ir::Rule r = base;
+      for (const Selector& d : g.dst) r.dst.push_back(dst_group(d, ports, d.pos));
+      if (proto) r.proto = ProtoSet{*proto};
+      push(std::move(r));
+    }
+
+    if (g.app.empty()) return;
+    ir::Rule cap = base;
+    for (const Selector& d : g.dst) cap.dst.push_back(dst_group(d, {PortRange::all()}, d.pos));
+    for (const policy::AppCap& c : g.app) {
+      cap.caps.push_back(ir::Capability{c.name.text, c.values, false});
+    }
+    bool self = cap.has_self();
+    push(cap);
+    // Companion capabilities go the other way: from the grant's destinations
+    // to its sources, delivered to the source nodes.
+    for (const policy::AppCap& c : g.app) {
+      std::string companion;
+      if (c.name.text == kDriveCap) companion = "tailscale.com/cap/drive-sharer";
+      if (c.name.text == kRelayCap) companion = "tailscale.com/cap/relay-target";
+      if (companion.empty()) continue;
+      ir::Rule rev = base;
+      rev.companion = true;
+      if (self) {
+        // Same-user pairs are symmetric: keep the self expansion.
+        rev.dst = cap.dst;
+      } else {
+        set_sources(rev, g.dst);
+        for (const Selector& s : g.src) rev.dst.push_back(dst_group(s, {PortRange::all()}, s.pos));
+      }
+      rev.caps.push_back(ir::Capability{companion, {}, true});
+      push(std::move(rev));
+    }
+  }
+
+  const policy::Policy& pol_;
+  const Inventory& inv_;
+  Resolver resolver_;
+  ir::Program prog_;
+};
+
+}  // namespace
+
+ir::Program lower(const policy::Policy& pol, const Inventory& inv) {
+  return Lowering(pol, inv).run();
+}
+
+}  // namespace aclc
