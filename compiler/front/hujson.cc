@@ -13,8 +13,7 @@ bool is_ws(unsigned char c) {
 // bare word the author meant as one); read together so the error names it.
 bool is_literal_byte(unsigned char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-         (c >= 'A' && c <= 'Z') || c == '-' || c == '+' || c == '.' ||
-         c == '_';
+         (c >= 'A' && c <= 'Z') || c == '-' || c == '+' || c == '.';
 }
 
 // Go's %q of one byte, as the reference parser prints the offending rune.
@@ -136,48 +135,32 @@ class Parser {
     fail(s_.size(), std::string("parsing ") + what + ": unexpected EOF");
   }
 
-  // Whitespace and comments. `context` names what is being parsed, for the
-  // unexpected-EOF message inside an unterminated comment.
+  // Whitespace and comments. Like the reference parser, a comment error
+  // is reported at the comment's first byte, and a '/' that starts no
+  // comment ends the whitespace (the caller then names it as an unexpected
+  // character where it stands).
   void skip_ws(const char* /*context*/) {
     while (i_ < s_.size()) {
       unsigned char c = s_[i_];
       if (is_ws(c)) {
         i_++;
-      } else if (c == '/' && i_ + 1 < s_.size() && s_[i_ + 1] == '/') {
+      } else if (c == '/' && i_ + 1 < s_.size() &&
+                 (s_[i_ + 1] == '/' || s_[i_ + 1] == '*')) {
+        bool line = s_[i_ + 1] == '/';
         size_t start = i_;
-        i_ += 2;
-        while (i_ < s_.size() && s_[i_] != '\n') check_comment_byte(start);
-        if (i_ >= s_.size()) fail_eof("comment");
-        i_++;
-      } else if (c == '/' && i_ + 1 < s_.size() && s_[i_ + 1] == '*') {
-        size_t start = i_;
-        i_ += 2;
-        for (;;) {
-          if (i_ + 1 >= s_.size()) {
-            i_ = s_.size();
-            fail_eof("comment");
-          }
-          if (s_[i_] == '*' && s_[i_ + 1] == '/') {
-            i_ += 2;
-            break;
-          }
-          check_comment_byte(start);
+        size_t end = line ? s_.find('\n', start + 2) : s_.find("*/", start + 2);
+        if (end == std::string_view::npos) fail(start, "parsing comment: unexpected EOF");
+        end += line ? 1 : 2;
+        for (size_t k = start; k < end;) {
+          size_t n = utf8_len(s_, k);
+          if (n == 0) fail(start, "invalid UTF-8 in comment");
+          k += n;
         }
-      } else if (c == '/') {
-        if (i_ + 1 >= s_.size()) fail_eof("comment");
-        fail(i_, "invalid character " + quote_byte(s_[i_ + 1]) +
-                     " after '/' (expecting '/' or '*' to start a comment)");
+        i_ = end;
       } else {
         return;
       }
     }
-  }
-
-  // Advances over one UTF-8 sequence inside a comment.
-  void check_comment_byte(size_t /*comment_start*/) {
-    size_t n = utf8_len(s_, i_);
-    if (n == 0) fail(i_, "invalid UTF-8 in comment");
-    i_ += n;
   }
 
   Value parse_value(size_t depth) {
@@ -219,106 +202,131 @@ class Parser {
     }
   }
 
+  // Like the reference parser: find the closing quote (a backslash skips
+  // the next byte), then check the whole literal; anything invalid in it is
+  // `invalid literal: "<literal>"` at the opening quote.
   std::string parse_string() {
     size_t start = i_;
-    i_++;  // opening quote
-    std::string out;
-    for (;;) {
-      if (i_ >= s_.size()) fail_eof("string");
-      unsigned char c = s_[i_];
-      if (c == '"') {
-        i_++;
-        return out;
+    size_t end = start + 1;
+    for (;; end++) {
+      if (end >= s_.size()) {
+        i_ = s_.size();
+        fail_eof("string");
       }
-      if (c < 0x20)
-        fail(i_, "invalid character " + quote_byte(c) + " in string literal");
-      if (c == '\\') {
-        parse_escape(out, start);
+      if (s_[end] == '\\') {
+        end++;
+        if (end >= s_.size()) {
+          i_ = s_.size();
+          fail_eof("string");
+        }
         continue;
       }
-      size_t n = utf8_len(s_, i_);
-      if (n == 0) fail(i_, "invalid UTF-8 in string");
-      out.append(s_.substr(i_, n));
-      i_ += n;
+      if (s_[end] == '"') break;
     }
+    std::string out;
+    if (!decode_string(s_.substr(start + 1, end - start - 1), out))
+      fail(start, "invalid literal: " + std::string(s_.substr(start, end + 1 - start)));
+    i_ = end + 1;
+    return out;
   }
 
-  unsigned hex4(size_t at) {
-    if (at + 4 > s_.size()) fail_eof("string");
-    unsigned v = 0;
+  static bool hex4(std::string_view s, size_t at, uint32_t& v) {
+    if (at + 4 > s.size()) return false;
+    v = 0;
     for (size_t k = 0; k < 4; k++) {
-      char h = s_[at + k];
+      char h = s[at + k];
       v <<= 4;
       if (h >= '0' && h <= '9') v |= h - '0';
       else if (h >= 'a' && h <= 'f') v |= h - 'a' + 10;
       else if (h >= 'A' && h <= 'F') v |= h - 'A' + 10;
-      else fail(at + k, "invalid character " + quote_byte(h) +
-                            " in \\u hexadecimal character escape");
+      else return false;
     }
-    return v;
+    return true;
   }
 
-  void parse_escape(std::string& out, size_t /*string_start*/) {
-    if (i_ + 1 >= s_.size()) fail_eof("string");
-    char e = s_[i_ + 1];
-    switch (e) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '/': out += '/'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'u': {
-        uint32_t cp = hex4(i_ + 2);
-        i_ += 6;
-        // A surrogate pair is one character; a lone surrogate decodes to
-        // U+FFFD, as Go's decoder does.
-        if (cp >= 0xd800 && cp < 0xdc00 && i_ + 1 < s_.size() &&
-            s_[i_] == '\\' && s_[i_ + 1] == 'u') {
-          uint32_t lo = hex4(i_ + 2);
-          if (lo >= 0xdc00 && lo < 0xe000) {
-            i_ += 6;
-            append_utf8(out, 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00));
-            return;
-          }
-        }
-        if (cp >= 0xd800 && cp < 0xe000) cp = 0xfffd;
-        append_utf8(out, cp);
-        return;
+  // Decodes the body of a string literal (between the quotes). False if it
+  // is not valid JSON: a control byte, a bad escape or invalid UTF-8.
+  static bool decode_string(std::string_view s, std::string& out) {
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+      unsigned char c = s[i];
+      if (c < 0x20) return false;
+      if (c != '\\') {
+        size_t n = utf8_len(s, i);
+        if (n == 0) return false;
+        out.append(s.substr(i, n));
+        i += n;
+        continue;
       }
-      default:
-        fail(i_ + 1, "invalid character " + quote_byte(e) +
-                         " in string escape code");
+      if (i + 1 >= s.size()) return false;
+      char e = s[i + 1];
+      i += 2;
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          uint32_t cp;
+          if (!hex4(s, i, cp)) return false;
+          i += 4;
+          // A surrogate pair is one character; a lone surrogate decodes to
+          // U+FFFD, as Go's decoder does.
+          if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < s.size() && s[i] == '\\' &&
+              s[i + 1] == 'u') {
+            uint32_t lo;
+            if (hex4(s, i + 2, lo) && lo >= 0xdc00 && lo < 0xe000) {
+              i += 6;
+              append_utf8(out, 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00));
+              break;
+            }
+          }
+          if (cp >= 0xd800 && cp < 0xe000) cp = 0xfffd;
+          append_utf8(out, cp);
+          break;
+        }
+        default:
+          return false;
+      }
     }
-    i_ += 2;
+    return true;
   }
 
+  // EOF messages follow the reference parser: where a value (or name) is
+  // due it is "parsing value", after a name "parsing object after name",
+  // after a value "parsing object|array after value".
   void parse_object(Value& v, size_t depth) {
     v.kind = Kind::Object;
     i_++;  // '{'
-    skip_ws("object");
-    if (i_ >= s_.size()) fail_eof("object");
-    if (s_[i_] == '}') {
-      i_++;
-      return;
-    }
     for (;;) {
-      if (s_[i_] != '"')
-        fail(i_, "invalid character " + quote_byte(s_[i_]) +
-                     " at start of object name");
+      skip_ws("value");
+      if (i_ >= s_.size()) fail_eof("value");
+      if (s_[i_] == '}') {  // empty object or trailing comma
+        i_++;
+        return;
+      }
+      if (s_[i_] != '"') {
+        // As the reference parser: read a value, then reject it as a name.
+        size_t start = i_;
+        parse_value(depth + 1);
+        fail(start, "invalid character " + quote_byte(s_[start]) +
+                        " at start of object name");
+      }
       Member m;
       m.key_pos = position_of_cached(i_);
       m.key = parse_string();
-      skip_ws("object");
-      if (i_ >= s_.size()) fail_eof("object");
+      skip_ws("object after name");
+      if (i_ >= s_.size()) fail_eof("object after name");
       if (s_[i_] != ':')
         fail(i_, "invalid character " + quote_byte(s_[i_]) +
                      " after object name");
       i_++;
-      skip_ws("object after name");
-      if (i_ >= s_.size()) fail_eof("object after name");
+      skip_ws("value");
+      if (i_ >= s_.size()) fail_eof("value");
       m.value = parse_value(depth + 1);
       v.members.push_back(std::move(m));
       skip_ws("object after value");
@@ -331,25 +339,19 @@ class Parser {
         fail(i_, "invalid character " + quote_byte(s_[i_]) +
                      " after object value (expecting ',' or '}')");
       i_++;
-      skip_ws("object after value");
-      if (i_ >= s_.size()) fail_eof("object after value");
-      if (s_[i_] == '}') {  // trailing comma
-        i_++;
-        return;
-      }
     }
   }
 
   void parse_array(Value& v, size_t depth) {
     v.kind = Kind::Array;
     i_++;  // '['
-    skip_ws("array");
-    if (i_ >= s_.size()) fail_eof("array");
-    if (s_[i_] == ']') {
-      i_++;
-      return;
-    }
     for (;;) {
+      skip_ws("value");
+      if (i_ >= s_.size()) fail_eof("value");
+      if (s_[i_] == ']') {  // empty array or trailing comma
+        i_++;
+        return;
+      }
       v.items.push_back(parse_value(depth + 1));
       skip_ws("array after value");
       if (i_ >= s_.size()) fail_eof("array after value");
@@ -361,12 +363,6 @@ class Parser {
         fail(i_, "invalid character " + quote_byte(s_[i_]) +
                      " after array value (expecting ',' or ']')");
       i_++;
-      skip_ws("array after value");
-      if (i_ >= s_.size()) fail_eof("array after value");
-      if (s_[i_] == ']') {  // trailing comma
-        i_++;
-        return;
-      }
     }
   }
 
