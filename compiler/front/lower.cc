@@ -1,5 +1,6 @@
 #include "compiler/front/lower.h"
 
+#include <algorithm>
 #include <map>
 
 #include "compiler/front/resolve.h"
@@ -64,19 +65,47 @@ class Lowering {
     push(std::move(r));
   }
 
+  // Tailscale's order of an acl's destinations: when every destination is
+  // an autogroup they compile in policy order; otherwise autogroup:self
+  // destinations compile after the others (recorded: acl-s08, acl-d08).
+  // Each run of self / non-self destinations becomes its own rule so that
+  // the back end sees that order.
   void acl(const policy::AclRule& a) {
-    ir::Rule r;
-    r.origin = ir::Origin::Acl;
-    r.index = a.index;
-    r.pos = a.pos;
-    r.action = a.action == policy::Action::Deny ? ir::Action::Deny : ir::Action::Accept;
-    set_sources(r, a.src);
-    for (const policy::DstSelector& d : a.dst) r.dst.push_back(dst_group(d.target, d.ports, d.pos));
-    if (a.proto) r.proto = ProtoSet{a.proto->number};
-    push(std::move(r));
+    ir::Rule base;
+    base.origin = ir::Origin::Acl;
+    base.index = a.index;
+    base.pos = a.pos;
+    base.action = a.action == policy::Action::Deny ? ir::Action::Deny : ir::Action::Accept;
+    set_sources(base, a.src);
+    if (a.proto) base.proto = ProtoSet{a.proto->number};
+    std::vector<ir::DstGroup> groups;
+    bool all_autogroups = true;
+    for (const policy::DstSelector& d : a.dst) {
+      groups.push_back(dst_group(d.target, d.ports, d.pos));
+      if (d.target.kind != SelectorKind::Autogroup) all_autogroups = false;
+    }
+    if (!all_autogroups) {
+      std::stable_partition(groups.begin(), groups.end(),
+                            [](const ir::DstGroup& g) { return !g.self; });
+    }
+    size_t i = 0;
+    do {
+      ir::Rule r = base;
+      size_t j = i;
+      while (j < groups.size() && groups[j].self == groups[i].self) {
+        r.dst.push_back(std::move(groups[j]));
+        ++j;
+      }
+      push(std::move(r));
+      i = j;
+    } while (i < groups.size());
   }
 
   void grant(const policy::Grant& g) {
+    // An empty src list compiles to nothing, even for `app` (recorded:
+    // grant-h4), while a src that resolves to nothing still carries an app
+    // grant with empty SrcIPs (grant-h6).
+    if (g.src.empty()) return;
     ir::Rule base;
     base.origin = ir::Origin::Grant;
     base.index = g.index;
@@ -104,7 +133,8 @@ class Lowering {
       push(std::move(r));
     }
 
-    if (g.app.empty()) return;
+    // App grants through `via` compile to nothing (recorded: grant-k12/k13).
+    if (g.app.empty() || !g.via.empty()) return;
     ir::Rule cap = base;
     for (const Selector& d : g.dst) cap.dst.push_back(dst_group(d, {PortRange::all()}, d.pos));
     for (const policy::AppCap& c : g.app) {

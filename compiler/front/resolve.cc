@@ -10,8 +10,11 @@ using policy::SelectorKind;
 
 std::vector<std::string> SourceSet::wire(const std::vector<Prefix>& routes) const {
   if (danger_all) return {"*"};
-  std::vector<std::string> out = addrs.to_strings(RangeForm::Compact);
+  std::vector<std::string> out = named.to_strings(RangeForm::Compact);
   if (wildcard) {
+    for (const std::string& s : IPSet::tailnet_all().to_strings(RangeForm::Compact)) {
+      out.push_back(s);
+    }
     for (const Prefix& r : routes) out.push_back(ir::wire_prefix(r));
   }
   std::sort(out.begin(), out.end());
@@ -159,17 +162,23 @@ void Resolver::add_source(const Selector& s, SourceSet& out) const {
       }
       if (s.name == "internet") {
         out.addrs |= IPSet::internet();
+        out.named |= IPSet::internet();
         return;
       }
       break;
     case SelectorKind::Prefix:
     case SelectorKind::Range:
-    case SelectorKind::IPSet:
-      out.addrs |= address_set(s);
+    case SelectorKind::IPSet: {
+      IPSet a = address_set(s);
+      out.addrs |= a;
+      out.named |= a;
       return;
+    }
     case SelectorKind::Name:
       if (pol_.find_host(s.name)) {
-        out.addrs |= address_set(s);
+        IPSet a = address_set(s);
+        out.addrs |= a;
+        out.named |= a;
         return;
       }
       break;
@@ -177,11 +186,12 @@ void Resolver::add_source(const Selector& s, SourceSet& out) const {
       break;
   }
   IPSetBuilder b;
-  b.add(out.addrs);
   for (size_t i : devices(s)) {
     for (const Addr& a : inv_.devices[i].addresses) b.add(a);
   }
-  out.addrs = std::move(b).build();
+  IPSet a = std::move(b).build();
+  out.addrs |= a;
+  out.named |= a;
 }
 
 std::vector<ir::Target> Resolver::targets(const Selector& s) const {

@@ -27,6 +27,8 @@ namespace aclc {
 // A selector on the source side, accumulated over a rule's src list.
 struct SourceSet {
   IPSet addrs;            // what is admitted (routes included for "*")
+  IPSet named;            // what the selectors other than "*" admit: Tailscale
+                          // lists these even when "*" already covers them
   bool wildcard = false;  // "*": SrcIPs also list every approved subnet route
   bool danger_all = false;  // autogroup:danger-all: SrcIPs is ["*"]
 
