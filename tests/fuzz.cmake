@@ -34,7 +34,7 @@ foreach(name ${ACLC_FUZZ_TARGETS})
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
     list(APPEND ACLC_FUZZ_BINARIES fuzz_${name})
     string(APPEND ACLC_FUZZ_MANIFEST
-      "${CMAKE_BINARY_DIR}/fuzz_${name} ${ACLC_FUZZ_CORPUS_${name}} ${ACLC_FUZZ_DICT_${name}}\n")
+      "$<TARGET_FILE:fuzz_${name}> ${ACLC_FUZZ_CORPUS_${name}} ${ACLC_FUZZ_DICT_${name}}\n")
   else()
     add_executable(fuzz_${name}_replay ${ACLC_FUZZ_DIR}/fuzz_${name}.cc
                    ${ACLC_FUZZ_DIR}/replay_main.cc)
@@ -49,5 +49,5 @@ endforeach()
 # One target that builds every fuzz binary (or every replay driver).
 add_custom_target(fuzz_all DEPENDS ${ACLC_FUZZ_BINARIES})
 if(ACLC_FUZZ)
-  file(WRITE ${CMAKE_BINARY_DIR}/fuzz_targets.txt "${ACLC_FUZZ_MANIFEST}")
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/fuzz_targets.txt CONTENT "${ACLC_FUZZ_MANIFEST}")
 endif()
