@@ -11,6 +11,7 @@ using policy::SelectorKind;
 std::vector<std::string> SourceSet::wire(const std::vector<Prefix>& routes) const {
   if (danger_all) return {"*"};
   std::vector<std::string> out = named.to_strings(RangeForm::Compact);
+  for (const Addr& a : nodes) out.push_back(to_string(a));
   if (wildcard) {
     for (const std::string& s : IPSet::tailnet_all().to_strings(RangeForm::Compact)) {
       out.push_back(s);
@@ -187,11 +188,12 @@ void Resolver::add_source(const Selector& s, SourceSet& out) const {
   }
   IPSetBuilder b;
   for (size_t i : devices(s)) {
-    for (const Addr& a : inv_.devices[i].addresses) b.add(a);
+    for (const Addr& a : inv_.devices[i].addresses) {
+      b.add(a);
+      out.nodes.push_back(a);
+    }
   }
-  IPSet a = std::move(b).build();
-  out.addrs |= a;
-  out.named |= a;
+  out.addrs |= std::move(b).build();
 }
 
 std::vector<ir::Target> Resolver::targets(const Selector& s) const {

@@ -27,8 +27,10 @@ namespace aclc {
 // A selector on the source side, accumulated over a rule's src list.
 struct SourceSet {
   IPSet addrs;            // what is admitted (routes included for "*")
-  IPSet named;            // what the selectors other than "*" admit: Tailscale
-                          // lists these even when "*" already covers them
+  IPSet named;            // what address selectors (prefixes, hosts, ipsets)
+                          // admit: Tailscale lists these even when "*"
+                          // already covers them
+  std::vector<Addr> nodes;  // device addresses, each listed bare
   bool wildcard = false;  // "*": SrcIPs also list every approved subnet route
   bool danger_all = false;  // autogroup:danger-all: SrcIPs is ["*"]
 
