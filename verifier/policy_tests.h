@@ -54,6 +54,7 @@ struct AclTestReport {
 };
 
 // The Program and Inventory are those the tests were lowered against.
+// Failures point into `prog`, which must outlive the report.
 AclTestReport run_policy_tests(const std::vector<ir::AclTestCase>& tests,
                                const ir::Program& prog, const Inventory& inv);
 

@@ -35,7 +35,7 @@ struct SshTestFailure {
   ir::SshVerdict got = ir::SshVerdict::Deny;
   std::optional<ir::TestAddr> src;
   int dst_device = -1;
-  const ir::SshRule* rule = nullptr;  // the rule that decided, if any
+  const ir::SshRule* rule = nullptr;  // the rule that decided, if any (into the SshProgram)
 };
 
 struct SshTestResult {
@@ -52,6 +52,7 @@ struct SshTestReport {
   bool passed() const { return failed() == 0; }
 };
 
+// Failures point into `prog`, which must outlive the report.
 SshTestReport run_ssh_tests(const std::vector<ir::SshTestCase>& tests,
                             const ir::SshProgram& prog, const Inventory& inv);
 
