@@ -36,6 +36,25 @@ std::string quote_byte(unsigned char c) {
   return buf;
 }
 
+// A literal for an error message: at most 60 bytes, bytes that are not
+// printable ASCII written as \xNN.
+std::string printable_excerpt(std::string_view s) {
+  std::string out;
+  size_t limit = 60;
+  for (size_t i = 0; i < s.size() && i < limit; i++) {
+    unsigned char c = s[i];
+    if (c >= 0x20 && c < 0x7f) {
+      out += char(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  if (s.size() > limit) out += "...";
+  return out;
+}
+
 // Length of the valid UTF-8 sequence at s[i], or 0 if it is not valid
 // (overlong forms, surrogates and values above U+10FFFF are invalid).
 size_t utf8_len(std::string_view s, size_t i) {
@@ -224,8 +243,17 @@ class Parser {
       if (s_[end] == '"') break;
     }
     std::string out;
-    if (!decode_string(s_.substr(start + 1, end - start - 1), out))
-      fail(start, "invalid literal: " + std::string(s_.substr(start, end + 1 - start)));
+    size_t bad = 0;
+    const char* why = "";
+    if (!decode_string(s_.substr(start + 1, end - start - 1), out, bad, why)) {
+      // The reference parser's words, then what is wrong and where: the
+      // literal alone can be long, or hide the bad byte.
+      Pos at = position_of(s_, start + 1 + bad);
+      fail(start, "invalid literal: " +
+                      printable_excerpt(s_.substr(start, end + 1 - start)) +
+                      " (" + why + " at line " + std::to_string(at.line) +
+                      ", column " + std::to_string(at.col) + ")");
+    }
     i_ = end + 1;
     return out;
   }
@@ -246,18 +274,27 @@ class Parser {
 
   // Decodes the body of a string literal (between the quotes). False if it
   // is not valid JSON: a control byte, a bad escape or invalid UTF-8.
-  static bool decode_string(std::string_view s, std::string& out) {
+  static bool decode_string(std::string_view s, std::string& out,
+                            size_t& bad, const char*& why) {
     out.reserve(s.size());
     for (size_t i = 0; i < s.size();) {
       unsigned char c = s[i];
-      if (c < 0x20) return false;
+      bad = i;
+      if (c < 0x20) {
+        why = "control character in string";
+        return false;
+      }
       if (c != '\\') {
         size_t n = utf8_len(s, i);
-        if (n == 0) return false;
+        if (n == 0) {
+          why = "invalid UTF-8";
+          return false;
+        }
         out.append(s.substr(i, n));
         i += n;
         continue;
       }
+      why = "invalid escape";
       if (i + 1 >= s.size()) return false;
       char e = s[i + 1];
       i += 2;
