@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "compiler/common/diag.h"
@@ -229,12 +230,19 @@ struct Policy {
   // aclc's own "assertions" section, decoded by the verifier.
   std::optional<hujson::Value> assertions;
 
-  // Look-ups by name (nullptr if undefined).
+  // Look-ups by name (nullptr if undefined). Constant time after
+  // reindex() (parse_policy calls it); a linear scan if the lists changed
+  // since.
   const Group* find_group(const std::string& name) const;
   const TagOwner* find_tag(const std::string& name) const;
   const Host* find_host(const std::string& name) const;
   const IPSetDef* find_ipset(const std::string& name) const;
   const Posture* find_posture(const std::string& name) const;
+  void reindex();
+
+  // name -> position in the list above, built by reindex().
+  std::unordered_map<std::string, size_t> group_index, tag_index, host_index,
+      ipset_index, posture_index;
 };
 
 }  // namespace aclc::policy

@@ -1,6 +1,8 @@
 #include "compiler/front/policy_load.h"
 
 #include <algorithm>
+#include <map>
+#include <unordered_map>
 
 #include "compiler/front/decode.h"
 #include "compiler/front/ports.h"
@@ -82,6 +84,7 @@ class Loader {
         p_.passthrough.push_back(*m);
       }
     }
+    p_.reindex();
     resolve_host_aliases();
   }
 
@@ -122,17 +125,18 @@ class Loader {
   // key replaces the earlier one, with a warning.
   template <typename T>
   void put_named(std::vector<T>& list, T item, const Member& m) {
-    for (auto& old : list) {
-      if (old.name.text == item.name.text) {
-        sink_.decode->warning(sink_.file, old.name.pos,
-                              "duplicate key \"" + old.name.text +
-                                  "\": this definition is replaced by the one "
-                                  "at " + std::to_string(m.key_pos.line) + ":" +
-                                  std::to_string(m.key_pos.col),
-                              "duplicate-key");
-        old = std::move(item);
-        return;
-      }
+    auto& index = seen_[&list];
+    auto [it, fresh] = index.emplace(item.name.text, list.size());
+    if (!fresh) {
+      T& old = list[it->second];
+      sink_.decode->warning(sink_.file, old.name.pos,
+                            "duplicate key \"" + old.name.text +
+                                "\": this definition is replaced by the one "
+                                "at " + std::to_string(m.key_pos.line) + ":" +
+                                std::to_string(m.key_pos.col),
+                            "duplicate-key");
+      old = std::move(item);
+      return;
     }
     list.push_back(std::move(item));
   }
@@ -584,6 +588,8 @@ class Loader {
 
   Policy& p_;
   DecodeSink sink_;
+  // Per map section: name -> position, to replace duplicates in O(1).
+  std::map<const void*, std::unordered_map<std::string, size_t>> seen_;
 };
 
 // Tailscale reports the JSON decoding errors first, in source order, then
