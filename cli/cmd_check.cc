@@ -4,6 +4,10 @@
 #include "cli/commands.h"
 #include "cli/pipeline.h"
 #include "cli/report.h"
+#include "compiler/front/lower_ssh.h"
+#include "compiler/front/lower_tests.h"
+#include "verifier/policy_tests.h"
+#include "verifier/ssh_tests.h"
 
 namespace aclc::cli {
 namespace {
@@ -30,7 +34,32 @@ int run_check(const CheckOptions& o) {
     return summary.exit_code;
   }
   if (st == LoadStatus::Ok) {
-    // Tests and sshTests are added here by the checker.
+    const policy::Policy& pol = *loaded.policy;
+    bool has_tests = !pol.tests.empty() || !pol.ssh_tests.empty();
+    if (has_tests && !loaded.has_inventory) {
+      // Tailscale runs tests against the tailnet's devices; without them a
+      // user, group or tag source has no address and every such test would
+      // fail for the wrong reason.
+      diags.warning(pol.file, {},
+                    "tests and sshTests were not run: they need the "
+                    "tailnet's devices",
+                    "tests-not-run", "pass --nodes DEVICES.json");
+    } else if (has_tests) {
+      ir::TestSuite suite = lower_tests(pol, loaded.inventory);
+      auto acl_report =
+          verify::run_policy_tests(suite.tests, *loaded.program,
+                                   loaded.inventory);
+      verify::to_diagnostics(acl_report, pol.file, diags);
+      summary.tests_run = acl_report.results.size();
+      summary.tests_failed = acl_report.failed();
+
+      ir::SshProgram ssh = lower_ssh(pol, loaded.inventory);
+      auto ssh_report =
+          verify::run_ssh_tests(suite.ssh_tests, ssh, loaded.inventory);
+      verify::to_diagnostics(ssh_report, pol.file, diags);
+      summary.ssh_tests_run = ssh_report.results.size();
+      summary.ssh_tests_failed = ssh_report.failed();
+    }
   }
   summary.exit_code = diags.has_errors() ? kPolicyFailure : kPass;
   print_report(format, diags, summary);

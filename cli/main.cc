@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
         std::move(r);
   };
   reg(aclc::cli::add_check_command(app));
+  reg(aclc::cli::add_compile_command(app));
 
   try {
     app.parse(argc, argv);

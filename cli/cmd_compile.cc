@@ -1,0 +1,104 @@
+// aclc compile: the per-device packet filters a policy yields.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/file_io.h"
+#include "cli/pipeline.h"
+#include "cli/report.h"
+#include "compiler/back/tailcfg.h"
+
+namespace aclc::cli {
+namespace {
+
+struct CompileOptions {
+  Inputs in;
+  std::string dialect = "aclc";
+  std::string format = "tailcfg";
+  std::string node;
+  std::string out;  // output file; empty = stdout
+};
+
+int run_compile(const CompileOptions& o) {
+  Summary summary;
+  summary.command = "compile";
+  summary.policy = o.in.policy_path;
+  summary.dialect = o.dialect;
+
+  Diagnostics diags;
+  Loaded loaded;
+  LoadStatus st = load_inputs(o.in, loaded, diags);
+  if (st != LoadStatus::Ok) {
+    summary.exit_code =
+        st == LoadStatus::InputError ? kUsageOrIO : kPolicyFailure;
+    print_report(Format::Text, diags, summary);
+    return summary.exit_code;
+  }
+  // Warnings still reach the user; the JSON goes to stdout untouched.
+  bool colour = use_colour(stderr);
+  for (const auto& d : diags.items())
+    std::fputs(render_text(d, colour).c_str(), stderr);
+
+  const Inventory& inv = loaded.inventory;
+  tailcfg::Compiler compiler(*loaded.program, inv);
+  std::string json;
+  if (!o.node.empty()) {
+    const Device* dev = inv.find_device(o.node);
+    if (!dev) {
+      std::fprintf(stderr, "aclc: error: no device named \"%s\" in %s\n",
+                   o.node.c_str(), o.in.nodes_path.c_str());
+      return kUsageOrIO;
+    }
+    size_t index = size_t(dev - inv.devices.data());
+    json = tailcfg::to_json(compiler.for_node(index), 2);
+  } else {
+    json = tailcfg::to_json_all(compiler, inv, 2);
+  }
+  json += "\n";
+
+  if (o.out.empty()) {
+    std::fwrite(json.data(), 1, json.size(), stdout);
+    return std::fflush(stdout) == 0 ? kPass : kUsageOrIO;
+  }
+  std::string err;
+  if (!write_file_atomic(o.out, json, err)) {
+    std::fprintf(stderr, "aclc: error: %s\n", err.c_str());
+    return kUsageOrIO;
+  }
+  return kPass;
+}
+
+}  // namespace
+
+Runner add_compile_command(CLI::App& app) {
+  auto o = std::make_shared<CompileOptions>();
+  auto* cmd = app.add_subcommand(
+      "compile",
+      "Compile a policy into the packet filter each device enforces. "
+      "--format tailcfg prints what Tailscale's control plane sends each "
+      "device: {\"<hostname>\": [FilterRule, ...]}, or one device's list "
+      "with --node.");
+  cmd->add_option("policy", o->in.policy_path, "The policy file (HuJSON)")
+      ->required();
+  cmd->add_option("--nodes", o->in.nodes_path,
+                  "The tailnet's devices (Tailscale's device-list API JSON)")
+      ->required();
+  cmd->add_option("--format", o->format, "Output format: tailcfg")
+      ->check(CLI::IsMember({"tailcfg"}));
+  cmd->add_option("--node", o->node,
+                  "Only this device's filter (its hostname)");
+  cmd->add_option("--dialect", o->dialect, "aclc (default) or tailscale")
+      ->check(CLI::IsMember({"aclc", "tailscale"}));
+  cmd->add_option("-o,--out", o->out,
+                  "Write to this file (atomically) instead of stdout");
+  cmd->footer(
+      "Exit codes: 0 compiled, 1 the policy is invalid, 2 usage or I/O "
+      "error.");
+  return [o]() {
+    o->in.dialect = *parse_dialect(o->dialect);
+    return run_compile(*o);
+  };
+}
+
+}  // namespace aclc::cli
