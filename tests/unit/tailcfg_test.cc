@@ -80,8 +80,8 @@ size_t cross_check(const ir::Program& prog, const Inventory& inv, std::mt19937_6
     bool got = false;
     for (size_t n : enforcers(inv, f.dst)) got = got || filter_admits(filters[n], f);
     if (want != got) {
-      FAIL_CHECK(label << ": decide says " << (want ? "allow" : "deny")
-                       << " but the compiled filters " << (got ? "admit" : "do not admit") << " "
+      FAIL_CHECK(label << ": decide says " << std::string(want ? "allow" : "deny")
+                       << " but the compiled filters " << std::string(got ? "admit" : "do not admit") << " "
                        << to_string(f.src) << " -> " << to_string(f.dst) << " proto "
                        << int(f.proto) << " port " << f.port);
       return allowed;
