@@ -68,6 +68,9 @@ int run_check(const CheckOptions& o) {
 
 }  // namespace
 
+Runner add_check_command(CLI::App& app);
+const CommandRegistration kRegister10(10, add_check_command);
+
 Runner add_check_command(CLI::App& app) {
   auto o = std::make_shared<CheckOptions>();
   auto* cmd = app.add_subcommand(

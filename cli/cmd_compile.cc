@@ -71,6 +71,9 @@ int run_compile(const CompileOptions& o) {
 
 }  // namespace
 
+Runner add_compile_command(CLI::App& app);
+const CommandRegistration kRegister50(50, add_compile_command);
+
 Runner add_compile_command(CLI::App& app) {
   auto o = std::make_shared<CompileOptions>();
   auto* cmd = app.add_subcommand(

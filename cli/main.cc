@@ -1,12 +1,20 @@
 // aclc: check, prove, diff and compile Tailscale-style access policies.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/output.h"
+
+namespace aclc::cli {
+std::vector<CommandEntry>& command_registry() {
+  static std::vector<CommandEntry> entries;
+  return entries;
+}
+}  // namespace aclc::cli
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -26,8 +34,10 @@ int main(int argc, char** argv) {
     runners[app.get_subcommands([](CLI::App*) { return true; }).back()] =
         std::move(r);
   };
-  reg(aclc::cli::add_check_command(app));
-  reg(aclc::cli::add_compile_command(app));
+  auto& registry = aclc::cli::command_registry();
+  std::sort(registry.begin(), registry.end(),
+            [](const auto& a, const auto& b) { return a.order < b.order; });
+  for (const auto& entry : registry) reg(entry.add(app));
 
   try {
     app.parse(argc, argv);
