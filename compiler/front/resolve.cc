@@ -37,75 +37,67 @@ bool is_role_autogroup(const std::string& name) {
 
 }  // namespace
 
-bool Resolver::member_matches(const Selector& m, const Device& d) const {
-  switch (m.kind) {
-    case SelectorKind::User:
-      return inv_.owned_by(d, m.name);
-    case SelectorKind::Name:  // aclc dialect: a device as a group member
-      return d.hostname == m.name || (!d.short_name.empty() && d.short_name == m.name);
-    default:
-      return matches_device(m, d);
-  }
+std::vector<size_t> Resolver::devices(const Selector& s) const {
+  std::string key = std::to_string(static_cast<int>(s.kind)) + ":" + s.name;
+  auto it = memo_.find(key);
+  if (it != memo_.end()) return it->second;
+  std::vector<size_t> out = resolve_devices(s);
+  memo_.emplace(std::move(key), out);
+  return out;
 }
 
-bool Resolver::matches_device(const Selector& s, const Device& d) const {
+std::vector<size_t> Resolver::resolve_devices(const Selector& s) const {
+  std::vector<size_t> out;
+  auto device_named = [&](const std::string& name) {
+    if (const Device* d = inv_.find_device(name)) {
+      out.push_back(static_cast<size_t>(d - inv_.devices.data()));
+    }
+  };
   switch (s.kind) {
     case SelectorKind::User:
-      return inv_.owned_by(d, s.name);
-    case SelectorKind::UserDomain:
-      return !d.tagged() && !d.user.empty() && domain_of(d.user) == normalize_login(s.name);
+      return inv_.devices_of_login(s.name);
+    case SelectorKind::UserDomain: {
+      std::string domain = normalize_login(s.name);
+      for (size_t i = 0; i < inv_.devices.size(); ++i) {
+        const Device& d = inv_.devices[i];
+        if (!d.tagged() && !d.user.empty() && domain_of(d.user) == domain) out.push_back(i);
+      }
+      return out;
+    }
     case SelectorKind::Group: {
       const policy::Group* g = pol_.find_group(s.name);
-      if (!g) return false;
+      if (!g) return out;
       for (const Selector& m : g->members) {
-        // Groups cannot contain groups (validated); do not recurse.
-        if (m.kind == SelectorKind::Group) continue;
-        if (member_matches(m, d)) return true;
+        if (m.kind == SelectorKind::User) {
+          std::vector<size_t> v = inv_.devices_of_login(m.name);
+          out.insert(out.end(), v.begin(), v.end());
+        } else if (m.kind == SelectorKind::Name) {  // aclc: a device as a member
+          device_named(m.name);
+        }
+        // Groups cannot contain groups (validated); nothing else is a member.
       }
-      return false;
+      std::sort(out.begin(), out.end());
+      out.erase(std::unique(out.begin(), out.end()), out.end());
+      return out;
     }
     case SelectorKind::Tag:
-      return d.has_tag(s.name);
+      return inv_.devices_with_tag(s.name);
     case SelectorKind::Autogroup:
-      if (s.name == "member" || s.name == "members") return !d.tagged();
-      if (s.name == "tagged") return d.tagged();
-      if (is_role_autogroup(s.name)) return !d.tagged() && inv_.owner_role(d) == s.name;
-      return false;
-    case SelectorKind::Name:
-      if (pol_.find_host(s.name)) return false;
-      return d.hostname == s.name || (!d.short_name.empty() && d.short_name == s.name);
-    default:
-      return false;
-  }
-}
-
-std::vector<size_t> Resolver::devices(const Selector& s) const {
-  std::vector<size_t> out;
-  switch (s.kind) {
-    case SelectorKind::Tag:
-    case SelectorKind::Group:
-    case SelectorKind::User:
-    case SelectorKind::UserDomain:
-    case SelectorKind::Autogroup:
-      break;
-    case SelectorKind::Name:
-      if (pol_.find_host(s.name)) return out;
-      if (const Device* d = inv_.find_device(s.name)) {
-        out.push_back(static_cast<size_t>(d - inv_.devices.data()));
+      for (size_t i = 0; i < inv_.devices.size(); ++i) {
+        const Device& d = inv_.devices[i];
+        bool yes = false;
+        if (s.name == "member" || s.name == "members") yes = !d.tagged();
+        else if (s.name == "tagged") yes = d.tagged();
+        else if (is_role_autogroup(s.name)) yes = !d.tagged() && inv_.owner_role(d) == s.name;
+        if (yes) out.push_back(i);
       }
       return out;
+    case SelectorKind::Name:
+      if (!pol_.find_host(s.name)) device_named(s.name);
+      return out;
     default:
       return out;
   }
-  if (s.kind == SelectorKind::User) {
-    for (size_t i : inv_.devices_of(s.name)) out.push_back(i);
-    if (!out.empty()) return out;
-    // "name@" and name/email aliases need the slower match.
-  }
-  for (size_t i = 0; i < inv_.devices.size(); ++i) {
-    if (matches_device(s, inv_.devices[i])) out.push_back(i);
-  }
-  return out;
 }
 
 IPSet Resolver::ipset(const std::string& name, int depth) const {

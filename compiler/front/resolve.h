@@ -15,6 +15,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "compiler/front/policy.h"
@@ -62,11 +63,13 @@ class Resolver {
   IPSet ipset(const std::string& name, int depth = 0) const;
 
  private:
-  bool matches_device(const policy::Selector& s, const Device& d) const;
-  bool member_matches(const policy::Selector& member, const Device& d) const;
+  std::vector<size_t> resolve_devices(const policy::Selector& s) const;
 
   const policy::Policy& pol_;
   const Inventory& inv_;
+  // Selector resolution is memoised by kind and name: big policies name the
+  // same groups and tags over and over.
+  mutable std::unordered_map<std::string, std::vector<size_t>> memo_;
 };
 
 }  // namespace aclc

@@ -42,12 +42,29 @@ void Inventory::reindex() {
   by_addr_.clear();
   subnet_routes_.clear();
   by_owner_.clear();
+  by_local_part_.clear();
+  by_tag_.clear();
+  user_by_email_.clear();
+  user_by_name_.clear();
+  for (size_t i = 0; i < users.size(); ++i) {
+    if (!users[i].email.empty()) user_by_email_.emplace(normalize_login(users[i].email), i);
+    user_by_name_.emplace(normalize_login(users[i].name), i);
+  }
   for (size_t i = 0; i < devices.size(); ++i) {
     const Device& d = devices[i];
     by_name_.emplace(d.hostname, i);
     if (!d.short_name.empty()) by_name_.emplace(d.short_name, i);
     for (const Addr& a : d.addresses) by_addr_.emplace(a, i);
-    if (!d.tagged() && !d.user.empty()) by_owner_[normalize_login(d.user)].push_back(i);
+    if (!d.tagged() && !d.user.empty()) {
+      std::string owner = normalize_login(d.user);
+      by_owner_[owner].push_back(i);
+      size_t at = owner.find('@');
+      if (at != std::string::npos) by_local_part_[owner.substr(0, at)].push_back(i);
+    }
+    for (const std::string& t : d.tags) {
+      std::vector<size_t>& v = by_tag_[t];
+      if (v.empty() || v.back() != i) v.push_back(i);
+    }
     for (const Prefix& p : d.subnet_routes()) {
       if (std::find(subnet_routes_.begin(), subnet_routes_.end(), p) ==
           subnet_routes_.end()) {
@@ -75,36 +92,52 @@ int Inventory::device_at(const Addr& a) const {
 
 const User* Inventory::find_user(std::string_view login) const {
   std::string l = normalize_login(login);
-  for (const User& u : users) {
-    if (!u.email.empty() && normalize_login(u.email) == l) return &u;
-  }
-  for (const User& u : users) {
-    if (normalize_login(u.name) == l) return &u;
-  }
+  auto e = user_by_email_.find(l);
+  if (e != user_by_email_.end()) return &users[e->second];
+  auto n = user_by_name_.find(l);
+  if (n != user_by_name_.end()) return &users[n->second];
   return nullptr;
+}
+
+const std::vector<size_t>& Inventory::devices_with_tag(std::string_view tag) const {
+  static const std::vector<size_t> none;
+  auto it = by_tag_.find(std::string(tag));
+  return it == by_tag_.end() ? none : it->second;
+}
+
+std::vector<size_t> Inventory::devices_of_login(std::string_view login) const {
+  std::vector<size_t> out;
+  auto add = [&](const std::string& owner) {
+    auto it = by_owner_.find(owner);
+    if (it != by_owner_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  };
+  std::string l = normalize_login(login);
+  add(l);
+  if (const User* u = find_user(l)) {
+    add(normalize_login(u->name));
+    if (!u->email.empty()) add(normalize_login(u->email));
+  }
+  if (!l.empty() && l.back() == '@') {
+    std::string bare = l.substr(0, l.size() - 1);
+    add(bare);
+    auto it = by_local_part_.find(bare);
+    if (it != by_local_part_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+    if (const User* u = find_user(bare)) {
+      add(normalize_login(u->name));
+      if (!u->email.empty()) add(normalize_login(u->email));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 bool Inventory::owned_by(const Device& d, std::string_view login) const {
   if (d.tagged() || d.user.empty()) return false;
-  std::string want = normalize_login(login);
-  std::string have = normalize_login(d.user);
-  if (want == have) return true;
-  // "odin@" names the user whose name (or email local part) is "odin".
-  if (!want.empty() && want.back() == '@') {
-    std::string bare = want.substr(0, want.size() - 1);
-    if (have == bare) return true;
-    if (have.rfind(want, 0) == 0) return true;  // odin@example.com
-    if (const User* u = find_user(d.user)) {
-      if (normalize_login(u->name) == bare) return true;
-    }
-  }
-  // The device may name its owner by the user's name while the policy uses
-  // the email, or the reverse.
-  if (const User* u = find_user(d.user)) {
-    if (normalize_login(u->login()) == want) return true;
-    if (!u->email.empty() && normalize_login(u->email) == want) return true;
-  }
-  return false;
+  size_t idx = static_cast<size_t>(&d - devices.data());
+  if (idx >= devices.size()) return false;
+  std::vector<size_t> owned = devices_of_login(login);
+  return std::binary_search(owned.begin(), owned.end(), idx);
 }
 
 std::string Inventory::owner_role(const Device& d) const {

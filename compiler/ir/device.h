@@ -81,6 +81,13 @@ class Inventory {
   // Indexes of the untagged devices whose `user` is the login (compared
   // after normalize_login), in inventory order.
   const std::vector<size_t>& devices_of(std::string_view login) const;
+  // Indexes of the untagged devices owned by the user a policy login names:
+  // the login itself, the same user under their other identifier (email or
+  // name, from the users list), and for "name@" every login "name@...".
+  // Sorted, unique.
+  std::vector<size_t> devices_of_login(std::string_view login) const;
+  // Indexes of the devices carrying the tag, in inventory order.
+  const std::vector<size_t>& devices_with_tag(std::string_view tag) const;
   // The role of an untagged device's owner ("member" if unknown).
   std::string owner_role(const Device& d) const;
 
@@ -92,6 +99,10 @@ class Inventory {
   std::unordered_map<std::string, size_t> by_name_;
   std::unordered_map<Addr, size_t> by_addr_;
   std::unordered_map<std::string, std::vector<size_t>> by_owner_;
+  std::unordered_map<std::string, std::vector<size_t>> by_local_part_;  // "odin" of odin@x
+  std::unordered_map<std::string, std::vector<size_t>> by_tag_;
+  std::unordered_map<std::string, size_t> user_by_email_;
+  std::unordered_map<std::string, size_t> user_by_name_;
   std::vector<Prefix> subnet_routes_;
 };
 
