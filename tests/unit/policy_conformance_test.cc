@@ -31,7 +31,11 @@ std::string read_file(const fs::path& p) {
 
 fs::path conformance_dir() {
   if (const char* env = std::getenv("ACLC_CONFORMANCE_DIR")) return env;
-  return fs::path(ACLC_SOURCE_DIR) / ".." / "shared" / "conformance" / "tailscale";
+  // The full recordings sit beside the repository when they are available;
+  // a fresh clone has the in-repository copy only.
+  fs::path shared = fs::path(ACLC_SOURCE_DIR) / ".." / "shared" / "conformance" / "tailscale";
+  if (fs::is_directory(shared)) return shared;
+  return fs::path(ACLC_SOURCE_DIR) / "tests" / "conformance" / "tailscale";
 }
 
 // id -> reason

@@ -14,7 +14,7 @@ using aclc::testing::load;
 namespace {
 
 std::string seed_policy() {
-  std::ifstream in(std::string(ACLC_SOURCE_DIR) + "/../shared/examples/seed-mesh/policy.hujson");
+  std::ifstream in(std::string(ACLC_SOURCE_DIR) + "/examples/seed-mesh/policy.hujson");
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
