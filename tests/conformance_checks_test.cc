@@ -29,6 +29,7 @@
 #include "compiler/front/policy_load.h"
 #include "verifier/policy_tests.h"
 #include "verifier/ssh_tests.h"
+#include "verifier/test_failure_body.h"
 
 namespace fs = std::filesystem;
 using namespace aclc;
@@ -170,7 +171,11 @@ Outcome run_case(const hujson::Value& root, const std::string& id) {
     return o;
   }
   if (code != 200) {
-    if (all_pass) o.problem = "Tailscale failed a test, aclc passes them all";
+    if (all_pass) {
+      o.problem = "Tailscale failed a test, aclc passes them all";
+    } else if (verify::test_failure_body(tr, sr).rfind(R"({"message":"test(s) failed","data":[{"user":)", 0) != 0) {
+      o.problem = "the failure body is not Tailscale's shape: " + verify::test_failure_body(tr, sr);
+    }
     return o;
   }
 

@@ -9,6 +9,7 @@
 #include "compiler/front/lower_tests.h"
 #include "tests/unit/lower_fixture.h"
 #include "verifier/ssh_tests.h"
+#include "verifier/test_failure_body.h"
 
 using namespace aclc;
 using aclc::testing::lower_text;
@@ -127,4 +128,15 @@ TEST_CASE("sshTests: malformed tests fail") {
   CHECK_FALSE(passes(kBobRootOnWeb, R"({"src": "bob@example.org", "dst": [], "deny": ["root"]})"));
   // Duplicate destinations are fine.
   CHECK(passes(kBobRootOnWeb, R"({"src": "bob@example.org", "dst": ["tag:web", "tag:web"], "accept": ["root"]})"));
+}
+
+TEST_CASE("sshTests: Tailscale's failure body lists failing tests by src") {
+  Run r = run(kBobRootOnWeb, R"([{"src": "bob@example.org", "dst": ["tag:db"], "accept": ["root"]},
+                                 {"src": "bob@example.org", "dst": ["tag:db"], "deny": ["root"]}])");
+  verify::AclTestReport none;
+  CHECK(verify::test_failure_body(none, verify::SshTestReport{}) == "");
+  CHECK(verify::test_failure_body(none, r.report) ==
+        R"({"message":"test(s) failed","data":[{"user":"bob@example.org","errors":[)"
+        R"("src \"bob@example.org\" at \"100.64.0.20\", dst \"tag:db\" at \"100.64.0.2\", ssh user \"root\": want: \"deny\" got: \"accept\""],)"
+        R"("warnings":[]}]})");
 }
