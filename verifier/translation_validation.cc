@@ -1,0 +1,116 @@
+#include "verifier/translation_validation.h"
+
+namespace aclc::verify {
+namespace {
+
+z3::expr any_of(z3::context& ctx, const z3::expr_vector& xs) {
+  if (xs.empty()) return ctx.bool_val(false);
+  return xs.size() == 1 ? xs[0] : z3::mk_or(xs);
+}
+
+// What a device enforces, as the table builder defines it (table_build.h):
+// its addresses, approved subnet routes, and the internet on an exit node.
+// Restated here from the Device, not called, so that the verifier does not
+// link the back end it checks.
+IPSet enforced(const Device& d) {
+  IPSet out = d.address_set();
+  for (const Prefix& p : d.subnet_routes()) out.add(p);
+  if (d.is_exit_node()) out |= IPSet::internet();
+  return out;
+}
+
+const char* proto_name(uint8_t p) {
+  switch (p) {
+    case 1: return "icmp";
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 58: return "ipv6-icmp";
+    case 132: return "sctp";
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+TranslationValidator::TranslationValidator(const Encoding& enc, unsigned rlimit)
+    : enc_(enc), eval_(enc.program(), enc.inventory()), solver_(make_solver(enc.ctx(), rlimit)) {
+  solver_.add(enc_.domain());
+  // Tracked as a named Boolean so that each device's query is one
+  // implication away and the policy's formula is asserted once.
+  z3::expr allowed = enc_.ctx().bool_const("policy.allowed");
+  solver_.add(allowed == enc_.allowed());
+}
+
+z3::expr TranslationValidator::table_formula(const std::vector<table::Zone>& zones) const {
+  z3::context& ctx = enc_.ctx();
+  z3::expr_vector zs(ctx);
+  for (const table::Zone& z : zones) {
+    z3::expr_vector cs(ctx);
+    for (const table::ProtoClass& c : z.classes) {
+      z3::expr_vector cells(ctx);
+      for (const table::Cell& cell : c.cells) {
+        PortRange r = cell.ports;
+        cells.push_back(enc_.port_in(std::span<const PortRange>(&r, 1)) &&
+                        enc_.in_set(cell.sources, Side::Src));
+      }
+      cs.push_back(enc_.proto_in(c.protos) && any_of(ctx, cells));
+    }
+    zs.push_back(enc_.in_set(z.dsts, Side::Dst) && any_of(ctx, cs));
+  }
+  return any_of(ctx, zs);
+}
+
+Validation TranslationValidator::validate(size_t device, const std::vector<table::Zone>& zones) {
+  const Device& d = enc_.inventory().devices.at(device);
+  z3::context& ctx = enc_.ctx();
+  z3::expr policy = enc_.in_set(enforced(d), Side::Dst) && ctx.bool_const("policy.allowed");
+  solver_.push();
+  solver_.add(policy != table_formula(zones));
+  Validation v;
+  v.answer = check(solver_);
+  if (v.answer == Answer::Sat) {
+    Mismatch m;
+    m.flow = enc_.flow(solver_.get_model());
+    ir::Decision dec = eval_.decide(m.flow);
+    m.policy_allows = dec.verdict == ir::Verdict::Allow && enforced(d).contains(m.flow.dst);
+    m.deciding = dec.rule;
+    m.table_allows = zones_allow(zones, m.flow);
+    v.mismatch = m;
+  }
+  solver_.pop();
+  return v;
+}
+
+bool TranslationValidator::zones_allow(const std::vector<table::Zone>& zones, const ir::Flow& f) {
+  if (f.src.family != f.dst.family) return false;
+  for (const table::Zone& z : zones) {
+    if (!z.dsts.contains(f.dst)) continue;
+    for (const table::ProtoClass& c : z.classes) {
+      if (!c.protos.contains(f.proto)) continue;
+      for (const table::Cell& cell : c.cells)
+        if (cell.ports.contains(f.port)) return cell.sources.contains(f.src);
+      return false;
+    }
+    return false;
+  }
+  return false;
+}
+
+std::string describe_flow(const ir::Flow& f) {
+  const char* name = proto_name(f.proto);
+  std::string proto = name ? name : "proto " + std::to_string(f.proto);
+  std::string dst = f.dst.is_v6() ? "[" + to_string(f.dst) + "]" : to_string(f.dst);
+  return proto + " " + to_string(f.src) + " -> " + dst + ":" + std::to_string(f.port);
+}
+
+std::string describe_mismatch(const std::string& name, const Mismatch& m) {
+  std::string s = "compiler bug: the table of " + name + " disagrees with the policy on " +
+                  describe_flow(m.flow) + ": the policy ";
+  s += m.policy_allows ? "allows it" : "denies it";
+  if (m.deciding) s += " (" + m.deciding->origin_name() + ")";
+  s += ", the table ";
+  s += m.table_allows ? "allows it" : "denies it";
+  return s;
+}
+
+}  // namespace aclc::verify
