@@ -108,6 +108,11 @@ class Encoding {
   // (symbolic scope).
   z3::expr is_device(Side s) const;
 
+  // The side has the identity of device `d` in the inventory (nullptr: the
+  // address is no device). Always true in the nodes scope, where identity
+  // is the address. With it the symbolic scope reproduces the inventory.
+  z3::expr has_identity_of(Side s, const Device* d) const;
+
   // The packet is exactly this flow (src and dst of one family).
   z3::expr is_flow(const ir::Flow& f) const;
 
@@ -116,7 +121,6 @@ class Encoding {
   Identity identity(const z3::model& m, Side s) const;
 
  private:
-  struct Impl;
   z3::expr symbolic_identity_selects(const policy::Selector& sel, Side s) const;
   z3::expr self_match(const ir::Rule& r, size_t rule_index) const;
   z3::expr rule_sources(const ir::Rule& r) const;
@@ -134,8 +138,9 @@ class Encoding {
   std::vector<z3::expr> decides_;   // per rule
   std::optional<z3::expr> allowed_;
   std::vector<std::string> users_;  // symbolic: the known logins (keys)
+  Inventory people_;                // symbolic: device i is owned by users_[i]
   std::vector<std::string> tags_;   // symbolic: the policy's tags
-  std::vector<std::string> names_;  // symbolic: device names with addresses
+  std::vector<std::string> domains_;  // symbolic: domains of user:*@domain
 };
 
 // Outcome of one query. Unknown (resource limit) is never a pass.
