@@ -15,7 +15,12 @@ LoadStatus load_inputs(const Inputs& in, Loaded& out, Diagnostics& diags) {
     diags.error(in.policy_path, {}, err, "io");
     return LoadStatus::InputError;
   }
+  return load_inputs_from_text(in, *policy_text, out, diags);
+}
 
+LoadStatus load_inputs_from_text(const Inputs& in, const std::string& policy_text,
+                                 Loaded& out, Diagnostics& diags) {
+  std::string err;
   if (!in.nodes_path.empty()) {
     auto nodes_text = read_file(in.nodes_path, err);
     if (!nodes_text) {
@@ -33,7 +38,7 @@ LoadStatus load_inputs(const Inputs& in, Loaded& out, Diagnostics& diags) {
   }
 
   Diagnostics pol_diags;
-  out.policy = policy::parse_policy(*policy_text, in.policy_path, in.dialect,
+  out.policy = policy::parse_policy(policy_text, in.policy_path, in.dialect,
                                     pol_diags);
   diags.append(pol_diags);
   if (!out.policy) return LoadStatus::PolicyInvalid;

@@ -36,4 +36,9 @@ enum class LoadStatus {
 // Loads and lowers. Every finding goes to `diags`; I/O problems too.
 LoadStatus load_inputs(const Inputs& in, Loaded& out, Diagnostics& diags);
 
+// As load_inputs, with the policy text given (a git blob, say): positions
+// name `in.policy_path`, which need not exist ("HEAD~1:policy.hujson").
+LoadStatus load_inputs_from_text(const Inputs& in, const std::string& policy_text,
+                                 Loaded& out, Diagnostics& diags);
+
 }  // namespace aclc::cli
