@@ -38,11 +38,12 @@ std::string dst_ip(const Device& d, const Addr& src) {
 
 class Runner {
  public:
-  Runner(const ir::SshProgram& prog, const Inventory& inv) : prog_(prog), inv_(inv) {}
+  Runner(const ir::SshProgram& prog, const Inventory& inv)
+      : prog_(prog), inv_(inv), compiler_(prog, inv) {}
 
   const std::vector<ir::NodeSshRule>& rules_of(size_t device) {
     auto it = cache_.find(device);
-    if (it == cache_.end()) it = cache_.emplace(device, ir::node_ssh_rules(prog_, inv_, device)).first;
+    if (it == cache_.end()) it = cache_.emplace(device, compiler_.for_node(device)).first;
     return it->second;
   }
 
@@ -116,6 +117,7 @@ class Runner {
 
   const ir::SshProgram& prog_;
   const Inventory& inv_;
+  ir::SshCompiler compiler_;
   std::map<size_t, std::vector<ir::NodeSshRule>> cache_;
 };
 

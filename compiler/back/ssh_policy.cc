@@ -107,11 +107,12 @@ std::string ssh_policy_json_all(const ir::SshProgram& prog, const Inventory& inv
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return inv.devices[a].hostname < inv.devices[b].hostname;
   });
+  ir::SshCompiler compiler(prog, inv);
   return write_json(indent, [&](auto& w) {
     w.StartObject();
     for (size_t i : order) {
       key(w, inv.devices[i].hostname);
-      write_policy(w, ir::node_ssh_rules(prog, inv, i), control_url);
+      write_policy(w, compiler.for_node(i), control_url);
     }
     w.EndObject();
   });

@@ -1,6 +1,7 @@
 #include "compiler/ir/ssh.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace aclc::ir {
 
@@ -87,26 +88,31 @@ void append_addresses(const Inventory& inv, const SshSource& s, std::vector<Addr
   for (const Addr& a : inv.devices[static_cast<size_t>(s.device)].addresses) out.push_back(a);
 }
 
+}  // namespace
+
 // A rule's sources grouped by owning user (users in user-list order), and
 // the rest (tagged devices, bare addresses).
-struct Grouped {
+struct SshCompiler::Grouped {
   struct UserGroup {
     Owner owner;
     std::vector<Addr> principals;
   };
   std::vector<UserGroup> users;
   std::vector<Addr> others;
+  std::unordered_map<std::string, size_t> index;  // owner key -> users[i]
 
   const UserGroup* find(const std::string& key) const {
-    for (const UserGroup& g : users) {
-      if (g.owner.key == key) return &g;
-    }
-    return nullptr;
+    auto it = index.find(key);
+    return it == index.end() ? nullptr : &users[it->second];
   }
 };
 
-Grouped group_sources(const SshRule& r, const Inventory& inv) {
+namespace {
+
+SshCompiler::Grouped group_sources(const SshRule& r, const Inventory& inv) {
+  using Grouped = SshCompiler::Grouped;
   Grouped g;
+  std::unordered_map<std::string, size_t> pos;
   for (size_t i = 0; i < r.src.size(); ++i) {
     const SshSource& s = r.src[i];
     Owner o;
@@ -115,18 +121,15 @@ Grouped group_sources(const SshRule& r, const Inventory& inv) {
       append_addresses(inv, s, g.others);
       continue;
     }
-    auto it = std::find_if(g.users.begin(), g.users.end(),
-                           [&](const Grouped::UserGroup& u) { return u.owner.key == o.key; });
-    if (it == g.users.end()) {
-      g.users.push_back({o, {}});
-      it = g.users.end() - 1;
-    }
-    append_addresses(inv, s, it->principals);
+    auto [it, fresh] = pos.emplace(o.key, g.users.size());
+    if (fresh) g.users.push_back({o, {}});
+    append_addresses(inv, s, g.users[it->second].principals);
   }
   std::stable_sort(g.users.begin(), g.users.end(),
                    [](const Grouped::UserGroup& a, const Grouped::UserGroup& b) {
                      return a.owner.order < b.owner.order;
                    });
+  for (size_t i = 0; i < g.users.size(); ++i) g.index[g.users[i].owner.key] = i;
   return g;
 }
 
@@ -139,8 +142,23 @@ bool is_source(const SshRule& r, size_t node) {
 
 }  // namespace
 
+SshCompiler::SshCompiler(const SshProgram& prog, const Inventory& inv) : prog_(prog), inv_(inv) {
+  groups_.reserve(prog.rules.size());
+  for (const SshRule& r : prog.rules) {
+    groups_.push_back(r.has_localpart() || r.dst_self ? group_sources(r, inv) : Grouped{});
+  }
+}
+
+SshCompiler::~SshCompiler() = default;
+
 std::vector<NodeSshRule> node_ssh_rules(const SshProgram& prog, const Inventory& inv,
                                         size_t node) {
+  return SshCompiler(prog, inv).for_node(node);
+}
+
+std::vector<NodeSshRule> SshCompiler::for_node(size_t node) const {
+  const SshProgram& prog = prog_;
+  const Inventory& inv = inv_;
   std::vector<NodeSshRule> out;
   if (node >= inv.devices.size()) return out;
   const Device& self = inv.devices[node];
@@ -171,8 +189,7 @@ std::vector<NodeSshRule> node_ssh_rules(const SshProgram& prog, const Inventory&
     };
 
     const bool localpart = r.has_localpart();
-    Grouped grouped;
-    if (localpart || r.dst_self) grouped = group_sources(r, inv);
+    const Grouped& grouped = groups_[ri];
 
     // autogroup:self: the node's own user's devices among the sources.
     if (r.dst_self && !self.tagged() && !self.user.empty()) {

@@ -86,6 +86,25 @@ struct NodeSshRule {
 std::vector<NodeSshRule> node_ssh_rules(const SshProgram& prog, const Inventory& inv,
                                         size_t node);
 
+// The same for many nodes: each rule's sources are grouped by user once,
+// so a node costs what it receives. Program and Inventory must outlive it.
+class SshCompiler {
+ public:
+  SshCompiler(const SshProgram& prog, const Inventory& inv);
+  ~SshCompiler();
+  SshCompiler(const SshCompiler&) = delete;
+  SshCompiler& operator=(const SshCompiler&) = delete;
+
+  std::vector<NodeSshRule> for_node(size_t node) const;
+
+  struct Grouped;  // a rule's sources by owning user
+
+ private:
+  const SshProgram& prog_;
+  const Inventory& inv_;
+  std::vector<Grouped> groups_;  // per rule
+};
+
 enum class SshVerdict : uint8_t { Accept, Check, Deny };
 
 // "accept", "check", "deny" (Tailscale's words in sshTests failures).
