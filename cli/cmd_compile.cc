@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/compile_bundle.h"
 #include "cli/file_io.h"
 #include "cli/pipeline.h"
 #include "cli/report.h"
@@ -18,6 +19,8 @@ struct CompileOptions {
   std::string format = "tailcfg";
   std::string node;
   std::string out;  // output file; empty = stdout
+  // --format bundle (cli/compile_bundle.h); out is then a directory.
+  BundleOptions bundle;
 };
 
 int run_compile(const CompileOptions& o) {
@@ -39,6 +42,13 @@ int run_compile(const CompileOptions& o) {
   bool colour = use_colour(stderr);
   for (const auto& d : diags.items())
     std::fputs(render_text(d, colour).c_str(), stderr);
+
+  if (o.format == "bundle") {
+    BundleOptions b = o.bundle;
+    b.node = o.node;
+    b.out_dir = o.out;
+    return compile_bundles(loaded, o.in, b);
+  }
 
   const Inventory& inv = loaded.inventory;
   tailcfg::Compiler compiler(*loaded.program, inv);
@@ -87,14 +97,29 @@ Runner add_compile_command(CLI::App& app) {
   cmd->add_option("--nodes", o->in.nodes_path,
                   "The tailnet's devices (Tailscale's device-list API JSON)")
       ->required();
-  cmd->add_option("--format", o->format, "Output format: tailcfg")
-      ->check(CLI::IsMember({"tailcfg"}));
+  cmd->add_option("--format", o->format, "Output format: tailcfg or bundle")
+      ->check(CLI::IsMember({"tailcfg", "bundle"}));
   cmd->add_option("--node", o->node,
                   "Only this device's filter (its hostname)");
   cmd->add_option("--dialect", o->dialect, "aclc (default) or tailscale")
       ->check(CLI::IsMember({"aclc", "tailscale"}));
   cmd->add_option("-o,--out", o->out,
-                  "Write to this file (atomically) instead of stdout");
+                  "Write to this file (atomically) instead of stdout; with "
+                  "--format bundle, the directory for DEVICE.bundle files");
+  // --format bundle: signed per-device bundles (docs/bundle-format.md).
+  cmd->add_option("--sign-key", o->bundle.sign_key,
+                  "bundle: the Ed25519 secret key (aclc keygen)");
+  cmd->add_option("--serial", o->bundle.serial,
+                  "bundle: the serial (default: seconds since the epoch); "
+                  "nodes accept only increasing serials");
+  cmd->add_option("--ttl", o->bundle.ttl,
+                  "bundle: validity, a Go duration (default 168h)");
+  cmd->add_option("--revision", o->bundle.revision,
+                  "bundle: the policy revision to record (default: "
+                  "sha256:<hex> of the policy file)");
+  cmd->add_flag("!--no-verify", o->bundle.verify,
+                "Skip translation validation (the Z3 proof that each "
+                "device's table is the policy)");
   cmd->footer(
       "Exit codes: 0 compiled, 1 the policy is invalid, 2 usage or I/O "
       "error.");

@@ -41,9 +41,9 @@ std::optional<std::string> read_file(const std::string& path,
 }
 
 bool write_file_atomic(const std::string& path, const std::string& data,
-                       std::string& error) {
+                       std::string& error, unsigned mode) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) {
     error = "cannot write " + path + ": " + std::strerror(errno);
     return false;

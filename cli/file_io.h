@@ -13,8 +13,10 @@ namespace aclc::cli {
 std::optional<std::string> read_file(const std::string& path,
                                      std::string& error);
 
-// Writes via a temporary file in the same directory, fsync, rename.
+// Writes via a temporary file in the same directory, fsync, rename. The
+// file is created with `mode` (before the umask) from the start, so a
+// secret is never readable by others, not even briefly.
 bool write_file_atomic(const std::string& path, const std::string& data,
-                       std::string& error);
+                       std::string& error, unsigned mode = 0644);
 
 }  // namespace aclc::cli

@@ -1,0 +1,187 @@
+#include "cli/compile_bundle.h"
+
+#include <sodium.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+#include "cli/file_io.h"
+#include "cli/output.h"
+#include "compiler/back/bundle_build.h"
+#include "compiler/back/table_build.h"
+#include "compiler/bundle/bundle.h"
+#include "compiler/front/duration.h"
+#include "verifier/translation_validation.h"
+
+namespace aclc::cli {
+namespace {
+
+void error(const std::string& msg) { std::fprintf(stderr, "aclc: error: %s\n", msg.c_str()); }
+
+// A hostname that is safe as one file name inside the output directory.
+bool safe_file_name(const std::string& s) {
+  return !s.empty() && s != "." && s != ".." && s.find('/') == std::string::npos &&
+         s.find('\0') == std::string::npos;
+}
+
+std::string sha256_revision(const std::string& data) {
+  unsigned char h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  char hex[2 * crypto_hash_sha256_BYTES + 1];
+  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  return std::string("sha256:") + hex;
+}
+
+// The directory exists, is a directory, and we may create files in it.
+bool check_out_dir(const std::string& dir, std::string& why) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    why = "output directory " + dir + ": " + std::strerror(errno);
+    return false;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    why = "output directory " + dir + ": not a directory";
+    return false;
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    why = "output directory " + dir + " is not writable: " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int validate_tables(const Loaded& loaded, const std::vector<size_t>& devices,
+                    const std::vector<table::Table>& tables) {
+  z3::context ctx;
+  verify::Encoding enc(ctx, *loaded.policy, *loaded.program, loaded.inventory,
+                       verify::Scope::Nodes);
+  verify::TranslationValidator tv(enc);
+  int status = kPass;
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const std::string& name = loaded.inventory.devices[devices[i]].hostname;
+    verify::Validation v = tv.validate(devices[i], tables[i].zones());
+    if (v.answer == verify::Answer::Sat) {
+      error(verify::describe_mismatch(name, *v.mismatch));
+      status = kPolicyFailure;
+    } else if (v.answer == verify::Answer::Unknown) {
+      error("translation validation of " + name +
+            " gave up (solver resource limit): the table is not proved; rerun with "
+            "--no-verify to skip the proof");
+      if (status == kPass) status = kUsageOrIO;
+    }
+  }
+  return status;
+}
+
+int compile_bundles(const Loaded& loaded, const Inputs& in, const BundleOptions& o) {
+  const Inventory& inv = loaded.inventory;
+  // 1. Every input first, cheapest first: nothing is compiled or written
+  //    until all of them are good.
+  if (o.sign_key.empty()) {
+    error("--format bundle needs --sign-key FILE (make one with: aclc keygen --out FILE)");
+    return kUsageOrIO;
+  }
+  if (o.out_dir.empty()) {
+    error("--format bundle needs --out DIR: bundles are binary, one file per device");
+    return kUsageOrIO;
+  }
+  std::string why;
+  auto key_text = read_file(o.sign_key, why);
+  if (!key_text) {
+    error("signing key: " + why);
+    return kUsageOrIO;
+  }
+  auto key = bundle::SigningKey::from_text(*key_text, why);
+  sodium_memzero(key_text->data(), key_text->size());
+  if (!key) {
+    error(o.sign_key + ": " + why);
+    return kUsageOrIO;
+  }
+  if (!check_out_dir(o.out_dir, why)) {
+    error(why);
+    return kUsageOrIO;
+  }
+  std::string ttl_error;
+  auto ttl_ns = policy::parse_go_duration(o.ttl, &ttl_error);
+  if (!ttl_ns || *ttl_ns < 1'000'000'000) {
+    error("--ttl " + o.ttl + ": " + (ttl_ns ? "must be at least 1s" : ttl_error));
+    return kUsageOrIO;
+  }
+  std::vector<size_t> devices;
+  if (!o.node.empty()) {
+    const Device* dev = inv.find_device(o.node);
+    if (!dev) {
+      error("no device named \"" + o.node + "\" in " + in.nodes_path);
+      return kUsageOrIO;
+    }
+    devices.push_back(size_t(dev - inv.devices.data()));
+  } else {
+    for (size_t i = 0; i < inv.devices.size(); ++i) devices.push_back(i);
+  }
+  for (size_t d : devices)
+    if (!safe_file_name(inv.devices[d].hostname)) {
+      error("device \"" + inv.devices[d].hostname + "\" has a hostname that cannot be a file name");
+      return kUsageOrIO;
+    }
+  bundle::Stamp stamp;
+  if (o.revision.empty()) {
+    auto text = read_file(in.policy_path, why);
+    if (!text) {
+      error(why);
+      return kUsageOrIO;
+    }
+    stamp.revision = sha256_revision(*text);
+  } else {
+    stamp.revision = o.revision;
+  }
+  uint64_t now = uint64_t(std::time(nullptr));
+  stamp.serial = o.serial ? *o.serial : now;
+  stamp.issued_at = now;
+  stamp.expires_at = now + uint64_t(*ttl_ns / 1'000'000'000);
+
+  // 2. Tables for every device (peers are judged on all of them), then the
+  //    proof for those we write.
+  table::Builder builder(*loaded.program, inv);
+  std::vector<table::Table> tables;
+  tables.reserve(inv.devices.size());
+  for (size_t i = 0; i < inv.devices.size(); ++i) tables.push_back(builder.for_device(i));
+  if (o.verify) {
+    std::vector<table::Table> chosen;
+    for (size_t d : devices) chosen.push_back(tables[d]);
+    int st = validate_tables(loaded, devices, chosen);
+    if (st != kPass) return st;
+  }
+  auto peers = bundle::visible_peers(inv, tables);
+
+  // 3. Seal every bundle in memory, then write.
+  std::vector<std::pair<std::string, std::string>> files;
+  for (size_t d : devices) {
+    bundle::Bundle b = bundle::make_bundle(inv, d, tables[d], peers[d], stamp);
+    auto bytes = bundle::seal(b, *key, why);
+    if (!bytes) {
+      error("bundle of " + inv.devices[d].hostname + ": " + why);
+      return kUsageOrIO;
+    }
+    files.emplace_back(o.out_dir + "/" + inv.devices[d].hostname + ".bundle",
+                       std::string(bytes->begin(), bytes->end()));
+  }
+  for (const auto& [path, data] : files) {
+    if (!write_file_atomic(path, data, why)) {
+      error(why);
+      return kUsageOrIO;
+    }
+  }
+  std::fprintf(stderr, "aclc: wrote %zu signed bundle%s to %s (serial %llu, revision %s)%s\n",
+               files.size(), files.size() == 1 ? "" : "s", o.out_dir.c_str(),
+               static_cast<unsigned long long>(stamp.serial), stamp.revision.c_str(),
+               o.verify ? ", every table proved equal to the policy" : "");
+  return kPass;
+}
+
+}  // namespace aclc::cli
