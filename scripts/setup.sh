@@ -25,6 +25,10 @@ PACKAGES=(
   libsodium-dev
   doctest-dev
   libb2-dev
+  # the nft back end's real-kernel test (tests/nft_kernel.cmake)
+  nftables
+  iproute2
+  iputils-ping
 )
 
 export DEBIAN_FRONTEND=noninteractive
