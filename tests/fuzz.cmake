@@ -24,6 +24,12 @@ set(ACLC_FUZZ_LIBS_policy_load aclc_front)
 set(ACLC_FUZZ_CORPUS_policy_load ${ACLC_FUZZ_DIR}/corpus/policy)
 set(ACLC_FUZZ_DICT_policy_load ${ACLC_FUZZ_DIR}/policy.dict)
 
+# The signed bundle decoder, which nodes run on bytes from the network.
+list(APPEND ACLC_FUZZ_TARGETS bundle)
+set(ACLC_FUZZ_LIBS_bundle aclc_bundle)
+set(ACLC_FUZZ_CORPUS_bundle ${ACLC_FUZZ_DIR}/corpus/bundle)
+set(ACLC_FUZZ_DICT_bundle ${ACLC_FUZZ_DIR}/bundle.dict)
+
 set(ACLC_FUZZ_MANIFEST "")
 set(ACLC_FUZZ_BINARIES "")
 foreach(name ${ACLC_FUZZ_TARGETS})
