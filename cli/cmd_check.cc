@@ -1,8 +1,10 @@
 // aclc check: parse, validate, and run the policy's tests and sshTests.
 #include <CLI/CLI.hpp>
 
+#include "cli/check_base.h"
 #include "cli/commands.h"
 #include "cli/pipeline.h"
+#include "cli/prove_step.h"
 #include "cli/report.h"
 #include "compiler/front/lower_ssh.h"
 #include "compiler/front/lower_tests.h"
@@ -14,8 +16,10 @@ namespace {
 
 struct CheckOptions {
   Inputs in;
+  AssertInputs asserts;
   std::string dialect = "aclc";
   std::string format = "text";
+  std::string base;  // --base REV
 };
 
 int run_check(const CheckOptions& o) {
@@ -61,6 +65,20 @@ int run_check(const CheckOptions& o) {
       summary.ssh_tests_failed = ssh_report.failed();
     }
   }
+  // aclc assertions (the policy's section and --assert), proved with Z3.
+  if (st == LoadStatus::Ok && has_assertions(o.asserts, loaded) &&
+      !run_assertion_step(o.asserts, loaded, diags, summary)) {
+    summary.exit_code = kUsageOrIO;
+    print_report(format, diags, summary);
+    return summary.exit_code;
+  }
+  // --base REV: the semantic diff of the change (cli/check_base.h).
+  if (st == LoadStatus::Ok && !o.base.empty() &&
+      run_base_diff(o.base, o.in, format, diags, summary) != kPass) {
+    summary.exit_code = kUsageOrIO;
+    print_report(format, diags, summary);
+    return summary.exit_code;
+  }
   summary.exit_code = diags.has_errors() ? kPolicyFailure : kPass;
   print_report(format, diags, summary);
   return summary.exit_code;
@@ -88,6 +106,13 @@ Runner add_check_command(CLI::App& app) {
                   "device names) or tailscale (exactly what Tailscale "
                   "accepts)")
       ->check(CLI::IsMember({"aclc", "tailscale"}));
+  cmd->add_option("--assert", o->asserts.file,
+                  "More assertions (aclc extension) from a HuJSON file, proved "
+                  "with the policy's own");
+  cmd->add_option("--base", o->base,
+                  "Also show what the change since git revision REV does to "
+                  "access (the semantic diff of REV:PATH against the file); "
+                  "appended as markdown to $GITHUB_STEP_SUMMARY when set");
   cmd->add_option("--format", o->format, "text, json or github")
       ->check(CLI::IsMember({"text", "json", "github"}));
   cmd->footer(

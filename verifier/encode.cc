@@ -88,6 +88,11 @@ Encoding::Encoding(z3::context& ctx, const policy::Policy& pol, const ir::Progra
       dst6_(ctx.bv_const("dst6", 128)),
       proto_(ctx.bv_const("proto", 8)),
       port_(ctx.bv_const("port", 16)) {
+  IPSetBuilder every;
+  for (const Device& d : inv_.devices) {
+    for (const Addr& a : d.addresses) every.add(a);
+  }
+  inventory_addresses_ = std::move(every).build();
   if (scope_ == Scope::Symbolic) {
     std::set<std::string> users, tags, domains;
     for (const Device& d : inv_.devices) {
@@ -199,6 +204,8 @@ z3::expr Encoding::domain() const {
     z3::expr dev = ident(s, "device");
     z3::expr tagged = ident(s, "tagged");
     all.push_back(z3::implies(dev, in_set(IPSet::tailnet_all(), s)));
+    // An existing device's address is that device (with any identity).
+    all.push_back(z3::implies(in_set(inventory_addresses_, s), dev));
     all.push_back(z3::implies(tagged, dev));
     for (const std::string& t : tags_) all.push_back(z3::implies(ident(s, t), tagged));
     // At most one owner; an owner means an untagged device.
@@ -264,11 +271,7 @@ z3::expr Encoding::proto_in(const ProtoSet& protos) const {
 
 z3::expr Encoding::is_device(Side s) const {
   if (scope_ == Scope::Symbolic) return ident(s, "device");
-  IPSetBuilder b;
-  for (const Device& d : inv_.devices) {
-    for (const Addr& a : d.addresses) b.add(a);
-  }
-  return in_set(std::move(b).build(), s);
+  return in_set(inventory_addresses_, s);
 }
 
 z3::expr Encoding::symbolic_identity_selects(const Selector& sel, Side s) const {
@@ -498,6 +501,13 @@ Identity Encoding::identity(const z3::model& m, Side s) const {
   if (id.device && !id.tagged) {
     for (const std::string& u : users_) {
       if (is_true(ident(s, "user=" + u))) id.user = u;
+    }
+    if (id.user.empty()) {
+      id.new_user = true;
+      id.user = "new-user@example.invalid";
+      for (const std::string& d : domains_) {
+        if (is_true(ident(s, "new-user@" + d))) id.user = "new-user@" + d;
+      }
     }
   }
   return id;

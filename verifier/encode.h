@@ -59,8 +59,9 @@ struct Identity {
   bool device = false;             // false: an address no device has
   bool tagged = false;
   std::vector<std::string> tags;   // the policy's tags it carries, sorted
-  std::string user;                // owner login; empty: a user the policy
-                                   // and inventory do not know (or tagged)
+  std::string user;                // owner login (untagged devices)
+  bool new_user = false;           // the owner is a user nobody knows yet
+                                   // (user is then "new-user@<domain>")
   std::string name;                // the inventory device at the address,
                                    // if any
 };
@@ -138,6 +139,7 @@ class Encoding {
   std::vector<z3::expr> decides_;   // per rule
   std::optional<z3::expr> allowed_;
   std::vector<std::string> users_;  // symbolic: the known logins (keys)
+  IPSet inventory_addresses_;
   Inventory people_;                // symbolic: device i is owned by users_[i]
   std::vector<std::string> tags_;   // symbolic: the policy's tags
   std::vector<std::string> domains_;  // symbolic: domains of user:*@domain
