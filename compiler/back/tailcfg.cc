@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <ostream>
 #include <unordered_map>
 
+#include <rapidjson/ostreamwrapper.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -209,13 +211,19 @@ struct Compiler::Impl {
 
     std::vector<Slot> slots;
     std::unordered_map<std::string, size_t> slot_of;
-    auto slot_for = [&](const std::string& key, size_t rule_id, size_t first) -> FilterRule& {
+    // The slot of a merge key; a new slot takes the rule's SrcIPs and IPProto
+    // (copied once per node, not once per contribution).
+    auto slot_for = [&](const std::string& key, const ir::Rule& rule,
+                        size_t first) -> FilterRule& {
       auto it = slot_of.find(key);
       if (it != slot_of.end()) return slots[it->second].rule;
       slot_of.emplace(key, slots.size());
-      slots.push_back(Slot{std::min(first, rule_id), slots.size(), FilterRule{}});
-      slots.back().rule.first_rule = rule_id;
-      return slots.back().rule;
+      slots.push_back(Slot{std::min(first, rule.id), slots.size(), FilterRule{}});
+      FilterRule& fr = slots.back().rule;
+      fr.first_rule = rule.id;
+      fr.src_ips = rule.src_wire;
+      fr.ip_proto = ip_proto(rule);
+      return fr;
     };
     auto global_first = [&](const std::string& key) {
       auto it = first_pos.find(key);
@@ -252,9 +260,7 @@ struct Compiler::Impl {
         if (prog.has_deny) {
           emit_flattened(rule, here, rule.src, rule.src_wire, n, slots, slot_of, global_first);
         } else {
-          FilterRule& fr = slot_for(key, rid, global_first(key));
-          fr.ip_proto = ip_proto(rule);
-          fr.src_ips = rule.src_wire;
+          FilterRule& fr = slot_for(key, rule, global_first(key));
           append_dst_ports(rule, here, fr.dst_ports);
         }
       }
@@ -553,6 +559,33 @@ std::string write_json(int indent, F body) {
 
 std::string to_json(const std::vector<FilterRule>& rules, int indent) {
   return write_json(indent, [&](auto& w) { write_rules(w, rules); });
+}
+
+void write_json_all(const Compiler& c, const Inventory& inv, std::ostream& out, int indent) {
+  std::vector<size_t> order(inv.devices.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return inv.devices[a].hostname < inv.devices[b].hostname;
+  });
+  rapidjson::OStreamWrapper os(out);
+  auto body = [&](auto& w) {
+    w.StartObject();
+    for (size_t i : order) {
+      const std::string& h = inv.devices[i].hostname;
+      w.Key(h.c_str(), static_cast<rapidjson::SizeType>(h.size()));
+      write_rules(w, c.for_node(i));
+    }
+    w.EndObject();
+  };
+  if (indent > 0) {
+    rapidjson::PrettyWriter<rapidjson::OStreamWrapper> w(os);
+    w.SetIndent(' ', static_cast<unsigned>(indent));
+    body(w);
+  } else {
+    rapidjson::Writer<rapidjson::OStreamWrapper> w(os);
+    body(w);
+  }
+  os.Flush();
 }
 
 std::string to_json_all(const Compiler& c, const Inventory& inv, int indent) {

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstddef>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
@@ -78,5 +79,8 @@ std::string to_json(const std::vector<FilterRule>& rules, int indent = 0);
 
 // {"<hostname>": [FilterRule...], ...} for every device, sorted by hostname.
 std::string to_json_all(const Compiler& c, const Inventory& inv, int indent = 0);
+// The same, streamed: one node's rules are held at a time, so memory stays
+// at one node's filter however big the output is.
+void write_json_all(const Compiler& c, const Inventory& inv, std::ostream& out, int indent = 0);
 
 }  // namespace aclc::tailcfg

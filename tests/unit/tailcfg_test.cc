@@ -2,6 +2,7 @@
 
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "compiler/back/tailcfg.h"
 #include "compiler/ir/evaluate.h"
@@ -131,6 +132,9 @@ TEST_CASE("tailcfg: wire format, merging and distribution") {
   // Deterministic, and keyed by hostname in order.
   std::string all = tailcfg::to_json_all(c, l.inv);
   CHECK(all == tailcfg::to_json_all(tailcfg::Compiler(l.prog, l.inv), l.inv));
+  std::ostringstream streamed;
+  tailcfg::write_json_all(c, l.inv, streamed);
+  CHECK(streamed.str() == all);
   CHECK(all.find("\"alaptop\"") < all.find("\"aphone\""));
   CHECK(all.find("\"web1\"") < all.find("\"web2\""));
 }
