@@ -1,0 +1,131 @@
+#include "compiler/back/nft.h"
+
+#include <sstream>
+#include <vector>
+
+namespace aclc::nft {
+
+bool valid_iface(std::string_view name) {
+  if (name.empty() || name.size() > 15) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool has_ports(int proto) {
+  return proto == 6 || proto == 17 || proto == 132 || proto == 33 || proto == 136;
+}
+
+namespace {
+
+// One family's side of the ruleset.
+struct Fam {
+  Family family;
+  const char* type;  // set type
+  const char* expr;  // "ip" / "ip6"
+  const char* tag;   // set name suffix
+};
+constexpr Fam kFams[] = {{Family::V4, "ipv4_addr", "ip", "4"}, {Family::V6, "ipv6_addr", "ip6", "6"}};
+
+// The set's elements of one family, "{ a, b-c, d/n }"; empty if none.
+std::string elements(const IPSet& s, Family f) {
+  IPSet only;
+  for (const Interval& iv : s.intervals(f)) only.add_range(Addr(f, iv.first), Addr(f, iv.last));
+  std::string out;
+  for (const std::string& e : only.to_strings(RangeForm::Compact)) out += (out.empty() ? "" : ", ") + e;
+  return out;
+}
+
+std::string protos_expr(const std::vector<int>& protos) {
+  if (protos.size() == 1) return std::to_string(protos[0]);
+  std::string out = "{ ";
+  for (size_t i = 0; i < protos.size(); ++i) out += (i ? ", " : "") + std::to_string(protos[i]);
+  return out + " }";
+}
+
+std::string ports_expr(const PortRange& r) {
+  if (r.first == r.last) return std::to_string(r.first);
+  return std::to_string(r.first) + "-" + std::to_string(r.last);
+}
+
+std::string comment_safe(std::string_view s) {
+  std::string out;
+  for (char c : s) out += (c == '\n' || c == '\r') ? ' ' : c;
+  return out;
+}
+
+void set_decl(std::ostringstream& os, const std::string& name, const Fam& f, const std::string& elems) {
+  os << "  set " << name << " {\n    type " << f.type << "\n    flags interval\n    elements = { " << elems
+     << " }\n  }\n";
+}
+
+}  // namespace
+
+std::string ruleset(const table::Table& t, std::string_view device, const Options& opts) {
+  std::ostringstream sets, rules;
+  size_t cell_id = 0;
+  const auto& zones = t.zones();
+  for (size_t z = 0; z < zones.size(); ++z) {
+    const table::Zone& zone = zones[z];
+    for (const Fam& f : kFams) {
+      std::string dsts = elements(zone.dsts, f.family);
+      if (dsts.empty()) continue;
+      std::string dname = "d" + std::to_string(z) + "_" + f.tag;
+      set_decl(sets, dname, f, dsts);
+    }
+    for (const table::ProtoClass& cls : zone.classes) {
+      std::vector<int> ported, portless;
+      for (int p : cls.protos) (has_ports(p) ? ported : portless).push_back(p);
+      for (const table::Cell& cell : cls.cells) {
+        size_t id = cell_id++;
+        for (const Fam& f : kFams) {
+          std::string dsts = elements(zone.dsts, f.family);
+          std::string srcs = elements(cell.sources, f.family);
+          if (dsts.empty() || srcs.empty()) continue;
+          std::string sname = "s" + std::to_string(id) + "_" + f.tag;
+          bool used = false;
+          std::string head = std::string("    ") + f.expr + " daddr @d" + std::to_string(z) + "_" + f.tag + " " +
+                             f.expr + " saddr @" + sname + " meta l4proto ";
+          if (!ported.empty()) {
+            rules << head << protos_expr(ported);
+            if (!cell.ports.is_all()) rules << " th dport " << ports_expr(cell.ports);
+            rules << " counter accept\n";
+            used = true;
+          }
+          if (!portless.empty() && cell.ports.contains(0)) {
+            rules << head << protos_expr(portless) << " counter accept\n";
+            used = true;
+          }
+          if (used) set_decl(sets, sname, f, srcs);
+        }
+      }
+    }
+  }
+  std::string q = "\"" + opts.iface + "\"";
+  std::ostringstream os;
+  os << "#!/usr/sbin/nft -f\n"
+     << "# aclc: inbound packet filter of " << comment_safe(device) << " (generated; do not edit).\n"
+     << "# Filters only what arrives on " << opts.iface << "; replaces table inet aclc atomically.\n"
+     << "table inet aclc\n"
+     << "delete table inet aclc\n"
+     << "table inet aclc {\n"
+     << sets.str() << "  chain mesh {\n"
+     << "    ct state established,related counter accept\n"
+     << rules.str() << "    counter drop\n"
+     << "  }\n"
+     << "  chain input {\n"
+     << "    type filter hook input priority filter; policy accept;\n"
+     << "    iifname " << q << " jump mesh\n"
+     << "  }\n"
+     << "  chain forward {\n"
+     << "    type filter hook forward priority filter; policy accept;\n"
+     << "    iifname " << q << " jump mesh\n"
+     << "  }\n"
+     << "}\n";
+  return os.str();
+}
+
+}  // namespace aclc::nft
