@@ -2,7 +2,6 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/check_base.h"
-#include "cli/check_base.h"
 #include "cli/commands.h"
 #include "cli/pipeline.h"
 #include "cli/prove_step.h"
@@ -80,13 +79,6 @@ int run_check(const CheckOptions& o) {
     print_report(format, diags, summary);
     return summary.exit_code;
   }
-  // --base REV: the semantic diff of the change (cli/check_base.h).
-  if (st == LoadStatus::Ok && !o.base.empty() &&
-      run_base_diff(o.base, o.in, format, diags, summary) != kPass) {
-    summary.exit_code = kUsageOrIO;
-    print_report(format, diags, summary);
-    return summary.exit_code;
-  }
   summary.exit_code = diags.has_errors() ? kPolicyFailure : kPass;
   print_report(format, diags, summary);
   return summary.exit_code;
@@ -117,10 +109,6 @@ Runner add_check_command(CLI::App& app) {
   cmd->add_option("--assert", o->asserts.file,
                   "More assertions (aclc extension) from a HuJSON file, proved "
                   "with the policy's own");
-  cmd->add_option("--base", o->base,
-                  "Also show what the change since git revision REV does to "
-                  "access (the semantic diff of REV:PATH against the file); "
-                  "appended as markdown to $GITHUB_STEP_SUMMARY when set");
   cmd->add_option("--base", o->base,
                   "Also show what the change since git revision REV does to "
                   "access (the semantic diff of REV:PATH against the file); "
