@@ -6,7 +6,6 @@
 #include <ostream>
 #include <unordered_map>
 
-#include <rapidjson/ostreamwrapper.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -567,25 +566,31 @@ void write_json_all(const Compiler& c, const Inventory& inv, std::ostream& out, 
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return inv.devices[a].hostname < inv.devices[b].hostname;
   });
-  rapidjson::OStreamWrapper os(out);
+  // One buffer, emptied into the stream after every node.
+  rapidjson::StringBuffer buf;
+  auto flush = [&] {
+    out.write(buf.GetString(), static_cast<std::streamsize>(buf.GetSize()));
+    buf.Clear();
+  };
   auto body = [&](auto& w) {
     w.StartObject();
     for (size_t i : order) {
       const std::string& h = inv.devices[i].hostname;
       w.Key(h.c_str(), static_cast<rapidjson::SizeType>(h.size()));
       write_rules(w, c.for_node(i));
+      flush();
     }
     w.EndObject();
+    flush();
   };
   if (indent > 0) {
-    rapidjson::PrettyWriter<rapidjson::OStreamWrapper> w(os);
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
     w.SetIndent(' ', static_cast<unsigned>(indent));
     body(w);
   } else {
-    rapidjson::Writer<rapidjson::OStreamWrapper> w(os);
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     body(w);
   }
-  os.Flush();
 }
 
 std::string to_json_all(const Compiler& c, const Inventory& inv, int indent) {

@@ -37,11 +37,25 @@ class Lowering {
     return prog_.rules.back();
   }
 
+  // Big policies repeat the same src lists; each distinct list is resolved
+  // and spelled once.
   void set_sources(ir::Rule& r, const std::vector<Selector>& src) {
-    SourceSet s;
-    for (const Selector& sel : src) resolver_.add_source(sel, s);
-    r.src_wire = s.wire(inv_.approved_subnet_routes());
-    r.src = std::move(s.addrs);
+    std::string key;
+    for (const Selector& sel : src) {
+      key += std::to_string(static_cast<int>(sel.kind));
+      key += ':';
+      key += sel.kind == SelectorKind::Prefix || sel.kind == SelectorKind::Range ? sel.text : sel.name;
+      key += '\n';
+    }
+    auto it = sources_.find(key);
+    if (it == sources_.end()) {
+      SourceSet s;
+      for (const Selector& sel : src) resolver_.add_source(sel, s);
+      std::vector<std::string> wire = s.wire(inv_.approved_subnet_routes());
+      it = sources_.emplace(std::move(key), std::make_pair(std::move(s.addrs), std::move(wire))).first;
+    }
+    r.src = it->second.first;
+    r.src_wire = it->second.second;
   }
 
   ir::DstGroup dst_group(const Selector& target, std::vector<PortRange> ports, Pos pos) {
@@ -166,6 +180,7 @@ class Lowering {
   const policy::Policy& pol_;
   const Inventory& inv_;
   Resolver resolver_;
+  std::map<std::string, std::pair<IPSet, std::vector<std::string>>> sources_;
   ir::Program prog_;
 };
 
