@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/compile_bundle.h"
+#include "cli/compile_nft.h"
 #include "cli/file_io.h"
 #include "cli/pipeline.h"
 #include "cli/report.h"
@@ -21,6 +22,8 @@ struct CompileOptions {
   std::string out;  // output file; empty = stdout
   // --format bundle (cli/compile_bundle.h); out is then a directory.
   BundleOptions bundle;
+  // --format nft (cli/compile_nft.h).
+  std::string iface = "tailscale0";
 };
 
 int run_compile(const CompileOptions& o) {
@@ -48,6 +51,14 @@ int run_compile(const CompileOptions& o) {
     b.node = o.node;
     b.out_dir = o.out;
     return compile_bundles(loaded, o.in, b);
+  }
+  if (o.format == "nft") {
+    NftOptions n;
+    n.iface = o.iface;
+    n.node = o.node;
+    n.out_dir = o.out;
+    n.verify = o.bundle.verify;
+    return compile_nft(loaded, o.in, n);
   }
 
   const Inventory& inv = loaded.inventory;
@@ -97,15 +108,19 @@ Runner add_compile_command(CLI::App& app) {
   cmd->add_option("--nodes", o->in.nodes_path,
                   "The tailnet's devices (Tailscale's device-list API JSON)")
       ->required();
-  cmd->add_option("--format", o->format, "Output format: tailcfg or bundle")
-      ->check(CLI::IsMember({"tailcfg", "bundle"}));
+  cmd->add_option("--format", o->format, "Output format: tailcfg, nft or bundle")
+      ->check(CLI::IsMember({"tailcfg", "nft", "bundle"}));
+  cmd->add_option("--iface", o->iface,
+                  "nft: the mesh interface whose inbound traffic is filtered "
+                  "(default tailscale0)");
   cmd->add_option("--node", o->node,
                   "Only this device's filter (its hostname)");
   cmd->add_option("--dialect", o->dialect, "aclc (default) or tailscale")
       ->check(CLI::IsMember({"aclc", "tailscale"}));
   cmd->add_option("-o,--out", o->out,
                   "Write to this file (atomically) instead of stdout; with "
-                  "--format bundle, the directory for DEVICE.bundle files");
+                  "--format bundle, the directory for DEVICE.bundle files; with "
+                  "--format nft, the directory for DEVICE.nft files");
   // --format bundle: signed per-device bundles (docs/bundle-format.md).
   cmd->add_option("--sign-key", o->bundle.sign_key,
                   "bundle: the Ed25519 secret key (aclc keygen)");
