@@ -7,7 +7,8 @@
 # aclc-gen-tailnet (fixed seed), then runs each command once and prints its
 # wall time and peak resident memory (from /usr/bin/time -v, package `time`).
 # The goal is < 1 s and < 500 MB for each command at 10k/1k. Exits non-zero
-# if a command fails or a goal is missed.
+# if a command fails or a goal is missed. A command that runs longer than
+# BENCH_TIMEOUT seconds (default 120) is stopped and counted as failed.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ BUILD=${1:-build}
 JOBS=${JOBS:-$(nproc)}
 GOAL_SECONDS=1
 GOAL_MB=500
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-120}
 
 if [[ ! -x /usr/bin/time ]]; then
   echo "bench: /usr/bin/time missing; run scripts/setup.sh" >&2
@@ -36,9 +38,17 @@ measure() {
   shift 2
   local log=$WORK/time.log start end ms kb mb
   start=$(date +%s%N)
-  if ! /usr/bin/time -v -o "$log" "$@" >/dev/null 2>"$WORK/stderr.log"; then
-    echo "bench: '$*' failed:" >&2
-    head -n 20 "$WORK/stderr.log" >&2
+  local rc=0
+  # timeout runs under time, so the peak RSS is that of the command itself
+  # (time reports the largest of its waited-for descendants).
+  /usr/bin/time -v -o "$log" timeout "$BENCH_TIMEOUT" "$@" >/dev/null 2>"$WORK/stderr.log" || rc=$?
+  if ((rc == 124)); then
+    printf '%-8s %-24s  stopped after %d s  GOAL MISSED\n' "$size" "$label" "$BENCH_TIMEOUT"
+    status=1
+    return
+  elif ((rc != 0)); then
+    printf '%-8s %-24s  FAILED (exit %d):\n' "$size" "$label" "$rc"
+    head -n 20 "$WORK/stderr.log"
     status=1
     return
   fi
