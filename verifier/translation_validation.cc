@@ -96,6 +96,26 @@ bool TranslationValidator::zones_allow(const std::vector<table::Zone>& zones, co
   return false;
 }
 
+Equivalence prove_equivalent(const Encoding& first, const Encoding& second, const IPSet& dsts,
+                             bool except_port_zero, unsigned rlimit) {
+  z3::solver s = make_solver(first.ctx(), rlimit);
+  s.add(first.domain());
+  s.add(second.domain());
+  s.add(first.in_set(dsts, Side::Dst));
+  s.add(first.allowed() != second.allowed());
+  if (except_port_zero) s.add(first.port() != first.ctx().bv_val(0, 16));
+  Equivalence e;
+  e.answer = check(s);
+  if (e.answer == Answer::Sat) {
+    ir::Flow f = first.flow(s.get_model());
+    e.witness = f;
+    ir::Evaluator a(first.program(), first.inventory()), b(second.program(), second.inventory());
+    e.first_allows = a.decide(f).verdict == ir::Verdict::Allow;
+    e.second_allows = b.decide(f).verdict == ir::Verdict::Allow;
+  }
+  return e;
+}
+
 std::string describe_flow(const ir::Flow& f) {
   const char* name = proto_name(f.proto);
   std::string proto = name ? name : "proto " + std::to_string(f.proto);

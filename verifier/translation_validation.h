@@ -60,6 +60,20 @@ class TranslationValidator {
   z3::solver solver_;
 };
 
+// Equivalence of two programs (for `aclc lower`: the aclc policy and its
+// accept-only rewrite) on the flows to `dsts`. Both encodings must be in
+// Scope::Nodes, in one z3::context (so they share the packet variables),
+// over the same inventory.
+struct Equivalence {
+  Answer answer = Answer::Unknown;  // Unsat: proved equal
+  std::optional<ir::Flow> witness;  // Sat: a flow they decide differently
+  bool first_allows = false, second_allows = false;
+  bool proved() const { return answer == Answer::Unsat; }
+};
+// With `except_port_zero`, flows to port 0 are left out of the proof.
+Equivalence prove_equivalent(const Encoding& first, const Encoding& second, const IPSet& dsts,
+                             bool except_port_zero = false, unsigned rlimit = kDefaultRlimit);
+
 // "tcp 100.64.0.2 -> 100.64.0.1:22" (protocol by name when known).
 std::string describe_flow(const ir::Flow& f);
 
