@@ -96,8 +96,11 @@ struct Compiler::Impl {
   std::vector<Ref> wildcard_refs;
   std::vector<uint32_t> self_rules;
   std::vector<uint32_t> deny_rules;
-  std::vector<std::string> rule_key;                    // "" for cap/deny rules
-  std::unordered_map<std::string, size_t> first_pos;    // key -> first rule id
+  // Merge keys (SrcIPs + IPProto) of the packet rules, as small ids so that
+  // per-node merging hashes integers, not kilobytes of SrcIPs.
+  std::vector<uint32_t> rule_key_id;                  // per rule
+  std::unordered_map<std::string, uint32_t> key_ids;  // key -> id
+  std::vector<size_t> first_pos;                      // id -> first rule id
   std::vector<IPSet> node_addrs;
   std::vector<IPSet> node_routes;
   IPSet internet = IPSet::internet();
@@ -113,7 +116,7 @@ struct Compiler::Impl {
       for (const Prefix& r : inv.devices[d].subnet_routes()) node_routes[d].add(r);
       if (!node_routes[d].empty()) routers.push_back(d);
     }
-    rule_key.resize(prog.rules.size());
+    rule_key_id.resize(prog.rules.size());
     for (const ir::Rule& r : prog.rules) {
       uint32_t rid = static_cast<uint32_t>(r.id);
       if (r.action == ir::Action::Deny) {
@@ -121,8 +124,10 @@ struct Compiler::Impl {
         continue;
       }
       if (!r.is_cap()) {
-        rule_key[rid] = make_key(r.src_wire, proto_key(r.proto));
-        first_pos.emplace(rule_key[rid], r.id);
+        auto [it, fresh] = key_ids.emplace(make_key(r.src_wire, proto_key(r.proto)),
+                                           static_cast<uint32_t>(first_pos.size()));
+        if (fresh) first_pos.push_back(r.id);
+        rule_key_id[rid] = it->second;
       }
       if (r.has_self()) self_rules.push_back(rid);
       for (uint32_t g = 0; g < r.dst.size(); ++g) {
@@ -198,6 +203,45 @@ struct Compiler::Impl {
     FilterRule rule;
   };
 
+  // One node's output rules, found by merge key.
+  struct Slots {
+    std::vector<Slot> list;
+    std::unordered_map<uint32_t, size_t> by_id;      // keys some rule has
+    std::unordered_map<std::string, size_t> by_key;  // keys only this node has
+  };
+
+  // The slot of a merge key, created with the given SrcIPs and IPProto. Its
+  // position is the first rule of that key in compilation order (merging
+  // happens before the per-node reduction) or `rule`, whichever is first.
+  FilterRule& slot(Slots& slots, uint32_t id, const std::string* key, const ir::Rule& rule,
+                   const std::vector<std::string>& src,
+                   const std::optional<std::vector<int>>& proto) const {
+    if (key) {
+      auto g = key_ids.find(*key);
+      if (g != key_ids.end()) {
+        id = g->second;
+        key = nullptr;
+      }
+    }
+    size_t first = std::numeric_limits<size_t>::max();
+    if (key) {
+      auto it = slots.by_key.find(*key);
+      if (it != slots.by_key.end()) return slots.list[it->second].rule;
+      slots.by_key.emplace(*key, slots.list.size());
+    } else {
+      auto it = slots.by_id.find(id);
+      if (it != slots.by_id.end()) return slots.list[it->second].rule;
+      slots.by_id.emplace(id, slots.list.size());
+      first = first_pos[id];
+    }
+    slots.list.push_back(Slot{std::min(first, rule.id), slots.list.size(), FilterRule{}});
+    FilterRule& fr = slots.list.back().rule;
+    fr.first_rule = rule.id;
+    fr.src_ips = src;
+    fr.ip_proto = proto;
+    return fr;
+  }
+
   std::vector<FilterRule> for_node(size_t n) const {
     const Device& dev = inv.devices[n];
     std::vector<Ref> refs = node_refs[n];
@@ -208,26 +252,7 @@ struct Compiler::Impl {
     std::sort(refs.begin(), refs.end());
     refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
 
-    std::vector<Slot> slots;
-    std::unordered_map<std::string, size_t> slot_of;
-    // The slot of a merge key; a new slot takes the rule's SrcIPs and IPProto
-    // (copied once per node, not once per contribution).
-    auto slot_for = [&](const std::string& key, const ir::Rule& rule,
-                        size_t first) -> FilterRule& {
-      auto it = slot_of.find(key);
-      if (it != slot_of.end()) return slots[it->second].rule;
-      slot_of.emplace(key, slots.size());
-      slots.push_back(Slot{std::min(first, rule.id), slots.size(), FilterRule{}});
-      FilterRule& fr = slots.back().rule;
-      fr.first_rule = rule.id;
-      fr.src_ips = rule.src_wire;
-      fr.ip_proto = ip_proto(rule);
-      return fr;
-    };
-    auto global_first = [&](const std::string& key) {
-      auto it = first_pos.find(key);
-      return it == first_pos.end() ? std::numeric_limits<size_t>::max() : it->second;
-    };
+    Slots slots;
 
     size_t self_i = 0;
     size_t ref_i = 0;
@@ -255,11 +280,10 @@ struct Compiler::Impl {
         continue;
       }
       if (!here.empty() && !rule.src_wire.empty()) {
-        const std::string& key = rule_key[rid];
         if (prog.has_deny) {
-          emit_flattened(rule, here, rule.src, rule.src_wire, n, slots, slot_of, global_first);
+          emit_flattened(rule, here, n, slots);
         } else {
-          FilterRule& fr = slot_for(key, rule, global_first(key));
+          FilterRule& fr = slot(slots, rule_key_id[rid], nullptr, rule, rule.src_wire, ip_proto(rule));
           append_dst_ports(rule, here, fr.dst_ports);
         }
       }
@@ -279,23 +303,23 @@ struct Compiler::Impl {
             if (g.self) a.ports |= port_set(g.ports);
           }
           if (!deny_overlaps(rule, a, n)) {
-            add_to_slot(rule, self_wire, entries, slots, slot_of, global_first);
+            add_to_slot(rule, self_wire, entries, slots);
           } else {
-            emit_boxes(rule, subtract(rule, a, n), slots, slot_of, global_first);
+            emit_boxes(rule, subtract(rule, a, n), slots);
           }
         } else {
-          add_to_slot(rule, self_wire, entries, slots, slot_of, global_first);
+          add_to_slot(rule, self_wire, entries, slots);
         }
       }
     }
 
-    std::stable_sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
+    std::stable_sort(slots.list.begin(), slots.list.end(), [](const Slot& a, const Slot& b) {
       if (a.sort_pos != b.sort_pos) return a.sort_pos < b.sort_pos;
       return a.created < b.created;
     });
     std::vector<FilterRule> out;
-    out.reserve(slots.size());
-    for (Slot& s : slots) {
+    out.reserve(slots.list.size());
+    for (Slot& s : slots.list) {
       if (s.rule.dst_ports.empty() && s.rule.cap_grant.empty()) continue;
       out.push_back(std::move(s.rule));
     }
@@ -316,25 +340,11 @@ struct Compiler::Impl {
     }
   }
 
-  template <typename GlobalFirst>
   void add_to_slot(const ir::Rule& rule, const std::vector<std::string>& src,
-                   std::vector<NetPortRange>& entries, std::vector<Slot>& slots,
-                   std::unordered_map<std::string, size_t>& slot_of,
-                   const GlobalFirst& global_first) const {
+                   const std::vector<NetPortRange>& entries, Slots& slots) const {
     std::string key = make_key(src, proto_key(rule.proto));
-    auto it = slot_of.find(key);
-    FilterRule* fr;
-    if (it != slot_of.end()) {
-      fr = &slots[it->second].rule;
-    } else {
-      slot_of.emplace(key, slots.size());
-      slots.push_back(Slot{std::min(global_first(key), rule.id), slots.size(), FilterRule{}});
-      fr = &slots.back().rule;
-      fr->first_rule = rule.id;
-      fr->src_ips = src;
-      fr->ip_proto = ip_proto(rule);
-    }
-    fr->dst_ports.insert(fr->dst_ports.end(), entries.begin(), entries.end());
+    FilterRule& fr = slot(slots, 0, &key, rule, src, ip_proto(rule));
+    fr.dst_ports.insert(fr.dst_ports.end(), entries.begin(), entries.end());
   }
 
   bool deny_overlaps(const ir::Rule& rule, const Box& a, size_t n) const {
@@ -354,10 +364,7 @@ struct Compiler::Impl {
     return pieces;
   }
 
-  template <typename GlobalFirst>
-  void emit_boxes(const ir::Rule& rule, const std::vector<Box>& boxes, std::vector<Slot>& slots,
-                  std::unordered_map<std::string, size_t>& slot_of,
-                  const GlobalFirst& global_first) const {
+  void emit_boxes(const ir::Rule& rule, const std::vector<Box>& boxes, Slots& slots) const {
     for (const Box& b : boxes) {
       std::vector<std::string> src = b.src.to_strings(RangeForm::Compact);
       std::vector<NetPortRange> entries;
@@ -368,27 +375,13 @@ struct Compiler::Impl {
       std::optional<std::vector<int>> proto;
       if (rule.proto || !(b.protos == ProtoSet::default_protos())) proto = b.protos.to_vector();
       std::string key = make_key(src, proto ? proto_key(b.protos) : "");
-      auto it = slot_of.find(key);
-      FilterRule* fr;
-      if (it != slot_of.end()) {
-        fr = &slots[it->second].rule;
-      } else {
-        slot_of.emplace(key, slots.size());
-        slots.push_back(Slot{std::min(global_first(key), rule.id), slots.size(), FilterRule{}});
-        fr = &slots.back().rule;
-        fr->first_rule = rule.id;
-        fr->src_ips = std::move(src);
-        fr->ip_proto = proto;
-      }
-      fr->dst_ports.insert(fr->dst_ports.end(), entries.begin(), entries.end());
+      FilterRule& fr = slot(slots, 0, &key, rule, src, proto);
+      fr.dst_ports.insert(fr.dst_ports.end(), entries.begin(), entries.end());
     }
   }
 
-  template <typename GlobalFirst>
-  void emit_flattened(const ir::Rule& rule, std::span<const Ref> refs, const IPSet& src,
-                      const std::vector<std::string>& src_wire, size_t n, std::vector<Slot>& slots,
-                      std::unordered_map<std::string, size_t>& slot_of,
-                      const GlobalFirst& global_first) const {
+  void emit_flattened(const ir::Rule& rule, std::span<const Ref> refs, size_t n,
+                      Slots& slots) const {
     // Per dst group: untouched groups keep their pretty form.
     size_t i = 0;
     while (i < refs.size()) {
@@ -396,7 +389,7 @@ struct Compiler::Impl {
       while (j < refs.size() && refs[j].group == refs[i].group) ++j;
       const ir::DstGroup& g = rule.dst[refs[i].group];
       Box a;
-      a.src = src;
+      a.src = rule.src;
       IPSetBuilder bd;
       for (size_t k = i; k < j; ++k) bd.add(g.targets[refs[k].target].addrs);
       a.dst = std::move(bd).build();
@@ -406,17 +399,17 @@ struct Compiler::Impl {
       if (!deny_overlaps(rule, a, n)) {
         std::vector<NetPortRange> entries;
         append_dst_ports(rule, part, entries);
-        add_to_slot(rule, src_wire, entries, slots, slot_of, global_first);
+        FilterRule& fr = slot(slots, rule_key_id[rule.id], nullptr, rule, rule.src_wire, ip_proto(rule));
+        fr.dst_ports.insert(fr.dst_ports.end(), entries.begin(), entries.end());
       } else {
-        emit_boxes(rule, subtract(rule, a, n), slots, slot_of, global_first);
+        emit_boxes(rule, subtract(rule, a, n), slots);
       }
       i = j;
     }
   }
 
   void emit_cap(const ir::Rule& rule, std::span<const Ref> refs, bool self_here,
-                const std::vector<std::string>& self_wire, size_t n,
-                std::vector<Slot>& slots) const {
+                const std::vector<std::string>& self_wire, size_t n, Slots& slots) const {
     const Device& dev = inv.devices[n];
     std::vector<std::string> dsts;
     for (const Ref& ref : refs) {
@@ -462,7 +455,7 @@ struct Compiler::Impl {
     std::sort(cg.caps.begin(), cg.caps.end(),
               [](const ir::Capability* a, const ir::Capability* b) { return a->name < b->name; });
     fr.cap_grant.push_back(std::move(cg));
-    slots.push_back(Slot{rule.id, slots.size(), std::move(fr)});
+    slots.list.push_back(Slot{rule.id, slots.list.size(), std::move(fr)});
   }
 };
 
