@@ -101,6 +101,7 @@ struct Compiler::Impl {
   std::vector<uint32_t> rule_key_id;                  // per rule
   std::unordered_map<std::string, uint32_t> key_ids;  // key -> id
   std::vector<size_t> first_pos;                      // id -> first rule id
+  std::vector<std::shared_ptr<const std::vector<std::string>>> src_shared;  // per rule
   std::vector<IPSet> node_addrs;
   std::vector<IPSet> node_routes;
   IPSet internet = IPSet::internet();
@@ -117,12 +118,14 @@ struct Compiler::Impl {
       if (!node_routes[d].empty()) routers.push_back(d);
     }
     rule_key_id.resize(prog.rules.size());
+    src_shared.resize(prog.rules.size());
     for (const ir::Rule& r : prog.rules) {
       uint32_t rid = static_cast<uint32_t>(r.id);
       if (r.action == ir::Action::Deny) {
         deny_rules.push_back(rid);
         continue;
       }
+      src_shared[rid] = std::make_shared<const std::vector<std::string>>(r.src_wire);
       if (!r.is_cap()) {
         auto [it, fresh] = key_ids.emplace(make_key(r.src_wire, proto_key(r.proto)),
                                            static_cast<uint32_t>(first_pos.size()));
@@ -214,7 +217,7 @@ struct Compiler::Impl {
   // position is the first rule of that key in compilation order (merging
   // happens before the per-node reduction) or `rule`, whichever is first.
   FilterRule& slot(Slots& slots, uint32_t id, const std::string* key, const ir::Rule& rule,
-                   const std::vector<std::string>& src,
+                   std::shared_ptr<const std::vector<std::string>> src,
                    const std::optional<std::vector<int>>& proto) const {
     if (key) {
       auto g = key_ids.find(*key);
@@ -237,7 +240,7 @@ struct Compiler::Impl {
     slots.list.push_back(Slot{std::min(first, rule.id), slots.list.size(), FilterRule{}});
     FilterRule& fr = slots.list.back().rule;
     fr.first_rule = rule.id;
-    fr.src_ips = src;
+    fr.src_ips = std::move(src);
     fr.ip_proto = proto;
     return fr;
   }
@@ -283,7 +286,7 @@ struct Compiler::Impl {
         if (prog.has_deny) {
           emit_flattened(rule, here, n, slots);
         } else {
-          FilterRule& fr = slot(slots, rule_key_id[rid], nullptr, rule, rule.src_wire, ip_proto(rule));
+          FilterRule& fr = slot(slots, rule_key_id[rid], nullptr, rule, src_shared[rid], ip_proto(rule));
           append_dst_ports(rule, here, fr.dst_ports);
         }
       }
@@ -343,7 +346,8 @@ struct Compiler::Impl {
   void add_to_slot(const ir::Rule& rule, const std::vector<std::string>& src,
                    const std::vector<NetPortRange>& entries, Slots& slots) const {
     std::string key = make_key(src, proto_key(rule.proto));
-    FilterRule& fr = slot(slots, 0, &key, rule, src, ip_proto(rule));
+    FilterRule& fr = slot(slots, 0, &key, rule,
+                          std::make_shared<const std::vector<std::string>>(src), ip_proto(rule));
     fr.dst_ports.insert(fr.dst_ports.end(), entries.begin(), entries.end());
   }
 
@@ -375,7 +379,8 @@ struct Compiler::Impl {
       std::optional<std::vector<int>> proto;
       if (rule.proto || !(b.protos == ProtoSet::default_protos())) proto = b.protos.to_vector();
       std::string key = make_key(src, proto ? proto_key(b.protos) : "");
-      FilterRule& fr = slot(slots, 0, &key, rule, src, proto);
+      FilterRule& fr =
+          slot(slots, 0, &key, rule, std::make_shared<const std::vector<std::string>>(src), proto);
       fr.dst_ports.insert(fr.dst_ports.end(), entries.begin(), entries.end());
     }
   }
@@ -399,7 +404,8 @@ struct Compiler::Impl {
       if (!deny_overlaps(rule, a, n)) {
         std::vector<NetPortRange> entries;
         append_dst_ports(rule, part, entries);
-        FilterRule& fr = slot(slots, rule_key_id[rule.id], nullptr, rule, rule.src_wire, ip_proto(rule));
+        FilterRule& fr =
+            slot(slots, rule_key_id[rule.id], nullptr, rule, src_shared[rule.id], ip_proto(rule));
         fr.dst_ports.insert(fr.dst_ports.end(), entries.begin(), entries.end());
       } else {
         emit_boxes(rule, subtract(rule, a, n), slots);
@@ -438,12 +444,12 @@ struct Compiler::Impl {
         if (std::find(dsts.begin(), dsts.end(), s) == dsts.end()) dsts.push_back(std::move(s));
       }
     }
-    std::vector<std::string> src = rule.src_wire;
+    std::shared_ptr<const std::vector<std::string>> src = src_shared[rule.id];
     if (self_here && !self_wire.empty()) {
       for (std::string& s : host_prefixes(dev.addresses, nullptr)) {
         if (std::find(dsts.begin(), dsts.end(), s) == dsts.end()) dsts.push_back(std::move(s));
       }
-      if (refs.empty()) src = self_wire;
+      if (refs.empty()) src = std::make_shared<const std::vector<std::string>>(self_wire);
     }
     if (dsts.empty()) return;
     FilterRule fr;
@@ -473,7 +479,11 @@ void write_rules(Writer& w, const std::vector<FilterRule>& rules) {
     w.StartObject();
     w.Key("SrcIPs");
     w.StartArray();
-    for (const std::string& s : r.src_ips) w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+    if (r.src_ips) {
+      for (const std::string& s : *r.src_ips) {
+        w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+      }
+    }
     w.EndArray();
     if (!r.dst_ports.empty()) {
       w.Key("DstPorts");

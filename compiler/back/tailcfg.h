@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,7 +49,9 @@ struct CapGrant {
 };
 
 struct FilterRule {
-  std::vector<std::string> src_ips;
+  // SrcIPs. Shared between the nodes that receive the same rule: big
+  // tailnets repeat one SrcIPs list on thousands of nodes.
+  std::shared_ptr<const std::vector<std::string>> src_ips;
   std::vector<NetPortRange> dst_ports;
   std::optional<std::vector<int>> ip_proto;  // nullopt: field omitted
   std::vector<CapGrant> cap_grant;

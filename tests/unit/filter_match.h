@@ -34,7 +34,8 @@ inline bool rule_admits(const tailcfg::FilterRule& r, const ir::Flow& f) {
   }
   if (!protos.contains(f.proto)) return false;
   bool src = false;
-  for (const std::string& s : r.src_ips) src = src || wire_set(s).contains(f.src);
+  if (r.src_ips)
+    for (const std::string& s : *r.src_ips) src = src || wire_set(s).contains(f.src);
   if (!src) return false;
   for (const tailcfg::NetPortRange& d : r.dst_ports) {
     if (d.ports.contains(f.port) && wire_set(d.ip).contains(f.dst)) return true;

@@ -147,7 +147,7 @@ TEST_CASE("tailcfg: self rules and capability grants") {
   tailcfg::Compiler c(l.prog, l.inv);
   auto aphone = c.for_node(device(l.inv, "aphone"));
   REQUIRE(aphone.size() == 1);
-  CHECK(joined(aphone[0].src_ips) == "100.64.0.10 100.64.0.11 fd7a:115c:a1e0::a");
+  CHECK(joined(*aphone[0].src_ips) == "100.64.0.10 100.64.0.11 fd7a:115c:a1e0::a");
   CHECK(aphone[0].dst_ports.size() == 1);
   CHECK(c.for_node(device(l.inv, "router")).empty());  // tagged: no self
   auto web2 = c.for_node(device(l.inv, "web2"));
