@@ -113,6 +113,23 @@ std::optional<AcceptOnly> to_accept_only(const policy::Policy& pol, const Invent
                       "cannot lower ssh[" + std::to_string(r.index) + "]: \"" + s.text +
                           "\" is a device name, and Tailscale's ssh rules take no addresses",
                       "lower-ssh-device", "name the device by its tag or owner");
+  // Groups lose their device members; SSH rules naming such a group would
+  // silently change meaning.
+  for (const policy::SshRule& r : pol.ssh)
+    for (const auto* list : {&r.src, &r.dst})
+      for (const Selector& s : *list) {
+        const policy::Group* g = s.kind == SelectorKind::Group ? pol.find_group(s.name) : nullptr;
+        if (!g) continue;
+        for (const Selector& m : g->members)
+          if (is_device_name(m)) {
+            diags.error(pol.file, s.pos,
+                        "cannot lower ssh[" + std::to_string(r.index) + "]: " + s.text +
+                            " has the device \"" + m.text +
+                            "\" as a member, which Tailscale's groups cannot hold",
+                        "lower-ssh-device", "name the device by its tag or owner in the group");
+            break;
+          }
+      }
   if (diags.error_count() != errors_before) return std::nullopt;
 
   AcceptOnly out;
