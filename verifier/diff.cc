@@ -210,6 +210,7 @@ class Differ {
  private:
   void build_features();
   void diff_atom(const Atom& dst_atom, size_t dst_index);
+  bool same_decisions(const std::vector<Piece>& pieces) const;
   std::vector<Segment> decide(const std::vector<Piece>& pieces,
                               const std::vector<uint32_t>& active, int side,
                               const ProtoSet& proto) const;
@@ -314,6 +315,26 @@ std::vector<Segment> Differ::decide(const std::vector<Piece>& pieces,
   return out;
 }
 
+// True when both sides reach the atom through the same ordered pieces
+// (same sources, ports, protocols and verdicts): then they decide every
+// flow to it alike, and the common case of a small edit skips the atom.
+bool Differ::same_decisions(const std::vector<Piece>& pieces) const {
+  size_t n_old = 0;
+  while (n_old < pieces.size() && pieces[n_old].side == 0) ++n_old;
+  if (pieces.size() != 2 * n_old) return false;
+  for (size_t i = 0; i < n_old; ++i) {
+    const Piece& a = pieces[i];
+    const Piece& b = pieces[n_old + i];
+    const Step& sa = order_[0][a.step];
+    const Step& sb = order_[1][b.step];
+    if (sa.allow != sb.allow || !(a.ports == b.ports) ||
+        !(sa.rule->protocols() == sb.rule->protocols()) || !(*a.src == *b.src)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void Differ::diff_atom(const Atom& dst_atom, size_t dst_index) {
   for (uint32_t f : dst_atom.members) flags_[f] = 1;
   int device = -1;
@@ -342,7 +363,7 @@ void Differ::diff_atom(const Atom& dst_atom, size_t dst_index) {
     }
   }
   for (uint32_t f : dst_atom.members) flags_[f] = 0;
-  if (pieces.empty()) return;
+  if (pieces.empty() || same_decisions(pieces)) return;
 
   std::vector<const IPSet*> src_sets;
   src_sets.reserve(pieces.size());
