@@ -12,6 +12,7 @@
 #include "cli/file_io.h"
 #include "cli/output.h"
 #include "compiler/back/bundle_build.h"
+#include "compiler/back/peers.h"
 #include "compiler/back/table_build.h"
 #include "compiler/bundle/bundle.h"
 #include "compiler/front/duration.h"
@@ -145,24 +146,22 @@ int compile_bundles(const Loaded& loaded, const Inputs& in, const BundleOptions&
   stamp.issued_at = now;
   stamp.expires_at = now + uint64_t(*ttl_ns / 1'000'000'000);
 
-  // 2. Tables for every device (peers are judged on all of them), then the
-  //    proof for those we write.
+  // 2. The tables of the devices we write, and their proof.
   table::Builder builder(*loaded.program, inv);
-  std::vector<table::Table> tables;
-  tables.reserve(inv.devices.size());
-  for (size_t i = 0; i < inv.devices.size(); ++i) tables.push_back(builder.for_device(i));
+  std::vector<table::Table> tables(inv.devices.size());
+  std::vector<table::Table> chosen;
+  for (size_t d : devices) chosen.push_back(tables[d] = builder.for_device(d));
   if (o.verify) {
-    std::vector<table::Table> chosen;
-    for (size_t d : devices) chosen.push_back(tables[d]);
     int st = validate_tables(loaded, devices, chosen);
     if (st != kPass) return st;
   }
-  auto peers = bundle::visible_peers(inv, tables);
+  chosen.clear();
+  peers::Visibility visibility(*loaded.program, inv);
 
   // 3. Seal every bundle in memory, then write.
   std::vector<std::pair<std::string, std::string>> files;
   for (size_t d : devices) {
-    bundle::Bundle b = bundle::make_bundle(inv, d, tables[d], peers[d], stamp);
+    bundle::Bundle b = bundle::make_bundle(inv, d, tables[d], visibility.peers_of(d), stamp);
     auto bytes = bundle::seal(b, *key, why);
     if (!bytes) {
       error("bundle of " + inv.devices[d].hostname + ": " + why);

@@ -3,8 +3,8 @@
 //
 // A bundle's filter is the device's table::Table, zone by zone, unchanged:
 // the table is already canonical and minimal, and the bundle keeps it so.
-// Its peers are the devices it must hold WireGuard sessions with: each
-// peer's allowed IPs are the peer's addresses plus its approved routes (the
+// Its peers are the devices it must hold WireGuard sessions with (as
+// peers::Visibility decides): each peer's allowed IPs are the peer's addresses plus its approved routes (the
 // addresses WireGuard will accept from it and route to it).
 #pragma once
 
@@ -41,13 +41,5 @@ table::Table from_filter(const std::vector<Zone>& zones);
 // inventory is listed without one.
 Bundle make_bundle(const Inventory& inv, size_t device, const table::Table& t,
                    const std::vector<size_t>& peers, const Stamp& stamp);
-
-// Peer visibility from the tables, symmetric as on Tailscale (if A may
-// reach B, A and B see each other): P is a peer of D (P != D) when D's table
-// admits a source among P's addresses or approved routes, or P's table one
-// among D's. tables[i] is the table of inv.devices[i]. Per device, peers
-// ascending by inventory index.
-std::vector<std::vector<size_t>> visible_peers(const Inventory& inv,
-                                               const std::vector<table::Table>& tables);
 
 }  // namespace aclc::bundle

@@ -5,7 +5,10 @@
 #include <cstring>
 #include <random>
 
+#include "compiler/back/bundle_build.h"
+#include "compiler/back/table_build.h"
 #include "compiler/bundle/bundle.h"
+#include "tests/unit/lower_fixture.h"
 
 namespace b = aclc::bundle;
 
@@ -238,4 +241,57 @@ TEST_CASE("signing key: text round trip, public key, malformed keys") {
   b::Bundle x = sample();
   auto bytes = sealed(x, *k2);
   CHECK(b::open(bytes, accept_for(k), err));
+}
+
+// ---- from tables (compiler/back/bundle_build.h) ----
+
+
+TEST_CASE("bundle build: a device's table survives sealing and opening, lookups agree") {
+  using namespace aclc;
+  auto l = testing::lower_text(testing::policy_with(R"("acls": [
+    {"action": "deny", "src": ["bob@example.org"], "dst": ["tag:web:22"]},
+    {"action": "accept", "src": ["group:eng"], "dst": ["tag:web:22,80-443", "lan:*"]},
+    {"action": "accept", "src": ["tag:web"], "proto": "tcp", "dst": ["autogroup:internet:443"]}
+  ])"));
+  table::Builder builder(l.prog, l.inv);
+  b::SigningKey k = b::SigningKey::generate();
+  b::Stamp stamp{"git:abc123", 9, 100, 200};
+  std::mt19937 rng(3);
+  for (size_t d = 0; d < l.inv.devices.size(); ++d) {
+    table::Table t = builder.for_device(d);
+    std::vector<size_t> peers;
+    for (size_t p = 0; p < l.inv.devices.size(); ++p)
+      if (p != d) peers.push_back(p);
+    b::Bundle x = b::make_bundle(l.inv, d, t, peers, stamp);
+    auto bytes = sealed(x, k);
+    std::string err;
+    auto back = b::open(bytes, accept_for(k, 150), err);
+    REQUIRE_MESSAGE(back, err);
+    CHECK(back->device == l.inv.devices[d].hostname);
+    CHECK(back->revision == "git:abc123");
+    CHECK(b::from_filter(back->filter) == t);
+    REQUIRE(back->peers.size() == peers.size());
+    for (size_t i = 0; i < peers.size(); ++i) {
+      const Device& p = l.inv.devices[peers[i]];
+      CHECK(back->peers[i].name == p.hostname);
+      // Addresses, then approved routes (the router's 10.1.0.0/16).
+      CHECK(back->peers[i].allowed_ips.size() == p.addresses.size() + p.enabled_routes.size());
+    }
+    // Random flows into what the device enforces: the bundle's lookup is
+    // the table's.
+    IPSet enforced = table::enforced_addresses(l.inv.devices[d]);
+    std::vector<Addr> srcs = {*parse_addr("100.64.0.20"), *parse_addr("100.64.0.10"),
+                              *parse_addr("100.64.0.1"), *parse_addr("fd7a:115c:a1e0::a")};
+    for (int i = 0; i < 400; ++i) {
+      Addr src = srcs[rng() % srcs.size()];
+      auto ivs = enforced.intervals(src.family);
+      if (ivs.empty()) continue;
+      const Interval& iv = ivs[rng() % ivs.size()];
+      Addr dst(src.family, iv.first + (iv.last - iv.first) / 2);
+      uint8_t proto = std::array<uint8_t, 3>{6, 17, 1}[rng() % 3];
+      uint16_t port = std::array<uint16_t, 5>{22, 80, 443, 444, 5432}[rng() % 5];
+      CHECK(back->allows(src.is_v4() ? 4 : 6, src.value, dst.value, proto, port) ==
+            t.allows(src, dst, proto, port));
+    }
+  }
 }
