@@ -527,8 +527,7 @@ void write_rules(Writer& w, const std::vector<FilterRule>& rules) {
             continue;
           }
           w.StartArray();
-          for (const hujson::Value& v : c->values) {
-            std::string raw = hujson::to_json(v);
+          for (const std::string& raw : c->values_json) {
             w.RawValue(raw.c_str(), raw.size(), rapidjson::kObjectType);
           }
           w.EndArray();

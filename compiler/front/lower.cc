@@ -152,7 +152,9 @@ class Lowering {
     ir::Rule cap = base;
     for (const Selector& d : g.dst) cap.dst.push_back(dst_group(d, {PortRange::all()}, d.pos));
     for (const policy::AppCap& c : g.app) {
-      cap.caps.push_back(ir::Capability{c.name.text, c.values, false});
+      ir::Capability ic{c.name.text, {}, false};
+      for (const hujson::Value& v : c.values) ic.values_json.push_back(hujson::to_json(v));
+      cap.caps.push_back(std::move(ic));
     }
     bool self = cap.has_self();
     push(cap);

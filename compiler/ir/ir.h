@@ -26,7 +26,6 @@
 #include <vector>
 
 #include "compiler/common/diag.h"
-#include "compiler/front/hujson.h"
 #include "compiler/ir/device.h"
 #include "compiler/ir/ipset.h"
 #include "compiler/ir/portset.h"
@@ -59,11 +58,12 @@ struct DstGroup {
   Pos pos;
 };
 
-// One application capability of a grant: its name and values, verbatim.
-// `null_value` is the JSON null the companion caps carry.
+// One application capability of a grant: its name and values, each value
+// as compact JSON text (kept verbatim, opaque to aclc). `null_value` is the
+// JSON null the companion caps carry instead of a list.
 struct Capability {
   std::string name;
-  std::vector<hujson::Value> values;
+  std::vector<std::string> values_json;
   bool null_value = false;
 };
 
