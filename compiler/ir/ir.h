@@ -16,8 +16,9 @@
 // `grants` is one implicit allow-all rule.
 //
 // autogroup:self is not resolved here, because it means something different
-// on every destination: a DstGroup with `self` set has no targets, and
-// self_sources()/self_targets() give the per-node sets.
+// on every destination: a DstGroup with `self` set has no targets; on
+// destination device N it targets N's own addresses, from the sources
+// self_sources() gives for N.
 #pragma once
 
 #include <cstddef>
