@@ -5,6 +5,10 @@
 #include <string>
 #include <vector>
 
+#include <set>
+
+#include "compiler/ir/evaluate.h"
+#include "tests/conformance/case.h"
 #include "tests/unit/lower_fixture.h"
 #include "verifier/lint.h"
 
@@ -347,4 +351,110 @@ TEST_CASE("lint: findings are warnings, errors when strict") {
   CHECK(err.error_count() == r.findings.size());
   CHECK(err.items()[0].code == std::string(verify::lint_code(r.findings[0].kind)));
   CHECK(err.items()[0].file == "policy.hujson");
+}
+
+namespace {
+
+// Flows between every pair of device addresses (same family) for a few
+// ports around every port bound the rules name, on TCP, UDP and ICMP.
+std::vector<ir::Flow> device_flows(const ir::Program& prog, const Inventory& inv) {
+  std::vector<Addr> addrs;
+  for (const Device& d : inv.devices) addrs.insert(addrs.end(), d.addresses.begin(), d.addresses.end());
+  for (const Prefix& p : inv.approved_subnet_routes()) addrs.push_back(p.addr);
+  std::set<uint16_t> ports = {0, 22, 80, 443, 65535};
+  for (const ir::Rule& r : prog.rules) {
+    for (const ir::DstGroup& g : r.dst) {
+      for (const PortRange& pr : g.ports) {
+        ports.insert(pr.first);
+        ports.insert(pr.last);
+        if (pr.last < 65535) ports.insert(static_cast<uint16_t>(pr.last + 1));
+      }
+    }
+  }
+  std::vector<ir::Flow> out;
+  for (const Addr& s : addrs) {
+    for (const Addr& d : addrs) {
+      if (s.family != d.family) continue;
+      for (uint16_t port : ports) {
+        for (uint8_t proto : {uint8_t(6), uint8_t(17), uint8_t(1)}) out.push_back({s, d, proto, port});
+      }
+    }
+  }
+  return out;
+}
+
+bool is_rule_finding(LintKind k) {
+  return k == LintKind::DeadRule || k == LintKind::ShadowedRule || k == LintKind::RedundantRule ||
+         k == LintKind::EmptyRule;
+}
+
+}  // namespace
+
+TEST_CASE("lint: on every accepted conformance policy, removing all reported rules changes no decision") {
+  size_t cases = 0, removed = 0, flows = 0;
+  for (const auto& path : conformance::case_files({"acl", "grant", "routes"})) {
+    std::string err;
+    auto c = conformance::load_case(path, &err);
+    REQUIRE_MESSAGE(c, err);
+    if (c->code != 200 || !c->policy || c->diags.has_errors()) continue;
+    ir::Program prog = lower(*c->policy, c->inventory);
+    LintReport r = verify::lint(*c->policy, prog, c->inventory, true);
+    ++cases;
+    std::set<uint64_t> gone;
+    for (const LintFinding& f : r.findings) {
+      INFO(c->id, ": ", f.message);
+      CHECK(f.kind != LintKind::Incomplete);
+      if (is_rule_finding(f.kind)) gone.insert(f.pos.offset);
+    }
+    if (gone.empty()) continue;
+    ir::Program pruned;
+    pruned.has_deny = prog.has_deny;
+    for (const ir::Rule& rule : prog.rules) {
+      if (rule.is_cap() || !gone.count(rule.pos.offset)) {
+        pruned.rules.push_back(rule);
+        pruned.rules.back().id = pruned.rules.size() - 1;
+      }
+    }
+    removed += prog.rules.size() - pruned.rules.size();
+    ir::Evaluator before(prog, c->inventory), after(pruned, c->inventory);
+    for (const ir::Flow& f : device_flows(prog, c->inventory)) {
+      ++flows;
+      if (before.decide(f).verdict != after.decide(f).verdict) {
+        FAIL(c->id, ": removing the reported rules changes ", to_string(f.src), " -> ", to_string(f.dst),
+             ":", f.port, " proto ", int(f.proto));
+      }
+    }
+  }
+  MESSAGE(cases, " policies, ", removed, " reported rules removed, ", flows, " flows compared");
+  CHECK(cases > 200);
+  CHECK(removed > 5);
+}
+
+TEST_CASE("lint: conformance policies checked by hand") {
+  auto findings = [](const std::string& folder, const std::string& id) {
+    std::string err;
+    auto c = conformance::load_case(conformance::cases_dir() / folder / (id + ".json"), &err);
+    REQUIRE_MESSAGE(c, err);
+    REQUIRE(c->policy);
+    ir::Program prog = lower(*c->policy, c->inventory);
+    std::vector<std::string> out;
+    for (const LintFinding& f : verify::lint(*c->policy, prog, c->inventory, true).findings) {
+      if (is_rule_finding(f.kind)) out.push_back(std::string(verify::lint_code(f.kind)) + " " + f.message);
+    }
+    return out;
+  };
+  // * -> group:admins:22 and * -> odin:22, group:admins being odin alone.
+  CHECK(findings("acl", "acl-mr05") ==
+        std::vector<std::string>{"redundant-rule rule at 12:5 is redundant (for any devices): every flow it "
+                                 "matches is also accepted by rule at 3:5"});
+  // * -> autogroup:self:* covers odin -> odin:*.
+  CHECK(findings("acl", "acl-d08") ==
+        std::vector<std::string>{"redundant-rule rule at 1:69 is redundant (for any devices): every flow it "
+                                 "matches is also accepted by rule at 1:10"});
+  // An empty group as the only source.
+  CHECK(findings("routes", "routes-f8-route-enabled-acl-denies") ==
+        std::vector<std::string>{"empty-rule rule at 3:5 matches no flow (for any devices): its sources, "
+                                 "destinations, ports and protocols admit nothing together"});
+  // Distinct sources and destinations: nothing to say.
+  CHECK(findings("acl", "acl-a01").empty());
 }
