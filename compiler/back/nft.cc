@@ -35,20 +35,37 @@ std::string elements(const IPSet& s, Family f) {
   IPSet only;
   for (const Interval& iv : s.intervals(f)) only.add_range(Addr(f, iv.first), Addr(f, iv.last));
   std::string out;
-  for (const std::string& e : only.to_strings(RangeForm::Compact)) out += (out.empty() ? "" : ", ") + e;
+  for (const std::string& e : only.to_strings(RangeForm::Compact)) {
+    if (!out.empty()) out += ", ";
+    out += e;
+  }
   return out;
 }
 
 std::string protos_expr(const std::vector<int>& protos) {
   if (protos.size() == 1) return std::to_string(protos[0]);
   std::string out = "{ ";
-  for (size_t i = 0; i < protos.size(); ++i) out += (i ? ", " : "") + std::to_string(protos[i]);
-  return out + " }";
+  for (size_t i = 0; i < protos.size(); ++i) {
+    if (i) out += ", ";
+    out += std::to_string(protos[i]);
+  }
+  out += " }";
+  return out;
 }
 
 std::string ports_expr(const PortRange& r) {
   if (r.first == r.last) return std::to_string(r.first);
   return std::to_string(r.first) + "-" + std::to_string(r.last);
+}
+
+// A set name: "d3_4" (zone 3's IPv4 destinations), "s7_6" (cell 7's IPv6
+// sources). Built by appending: GCC 12 -O2 warns falsely on literal + string.
+std::string set_name(char kind, size_t id, const Fam& f) {
+  std::string out(1, kind);
+  out += std::to_string(id);
+  out += '_';
+  out += f.tag;
+  return out;
 }
 
 std::string comment_safe(std::string_view s) {
@@ -70,25 +87,26 @@ std::string ruleset(const table::Table& t, std::string_view device, const Option
   const auto& zones = t.zones();
   for (size_t z = 0; z < zones.size(); ++z) {
     const table::Zone& zone = zones[z];
-    for (const Fam& f : kFams) {
-      std::string dsts = elements(zone.dsts, f.family);
-      if (dsts.empty()) continue;
-      std::string dname = "d" + std::to_string(z) + "_" + f.tag;
-      set_decl(sets, dname, f, dsts);
+    std::string dsts[2];
+    for (int fi = 0; fi < 2; ++fi) {
+      dsts[fi] = elements(zone.dsts, kFams[fi].family);
+      if (!dsts[fi].empty()) set_decl(sets, set_name('d', z, kFams[fi]), kFams[fi], dsts[fi]);
     }
     for (const table::ProtoClass& cls : zone.classes) {
       std::vector<int> ported, portless;
       for (int p : cls.protos) (has_ports(p) ? ported : portless).push_back(p);
       for (const table::Cell& cell : cls.cells) {
         size_t id = cell_id++;
-        for (const Fam& f : kFams) {
-          std::string dsts = elements(zone.dsts, f.family);
+        for (int fi = 0; fi < 2; ++fi) {
+          const Fam& f = kFams[fi];
           std::string srcs = elements(cell.sources, f.family);
-          if (dsts.empty() || srcs.empty()) continue;
-          std::string sname = "s" + std::to_string(id) + "_" + f.tag;
+          if (dsts[fi].empty() || srcs.empty()) continue;
+          std::string sname = set_name('s', id, f);
           bool used = false;
-          std::string head = std::string("    ") + f.expr + " daddr @d" + std::to_string(z) + "_" + f.tag + " " +
-                             f.expr + " saddr @" + sname + " meta l4proto ";
+          std::ostringstream h;
+          h << "    " << f.expr << " daddr @" << set_name('d', z, f) << " " << f.expr << " saddr @" << sname
+            << " meta l4proto ";
+          std::string head = h.str();
           if (!ported.empty()) {
             rules << head << protos_expr(ported);
             if (!cell.ports.is_all()) rules << " th dport " << ports_expr(cell.ports);
@@ -104,7 +122,7 @@ std::string ruleset(const table::Table& t, std::string_view device, const Option
       }
     }
   }
-  std::string q = "\"" + opts.iface + "\"";
+  std::string q = std::string(1, '"').append(opts.iface).append(1, '"');
   std::ostringstream os;
   os << "#!/usr/sbin/nft -f\n"
      << "# aclc: inbound packet filter of " << comment_safe(device) << " (generated; do not edit).\n"

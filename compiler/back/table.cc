@@ -36,15 +36,24 @@ struct Table::Index {
 namespace {
 
 // Position of the interval containing x among sorted disjoint intervals
-// [first[i], last[i]] restricted to [lo, hi), or -1.
+// [first[i], last[i]] restricted to [lo, hi), or -1. Branch-free binary
+// search (the compare becomes a conditional move): a mispredicted branch per
+// step would cost more than the step.
 template <typename T>
 long find_interval(const std::vector<T>& first, const std::vector<T>& last, size_t lo, size_t hi,
                    T x) {
-  auto b = first.begin() + static_cast<long>(lo), e = first.begin() + static_cast<long>(hi);
-  auto it = std::upper_bound(b, e, x);
-  if (it == b) return -1;
-  long i = (it - first.begin()) - 1;
-  return x <= last[static_cast<size_t>(i)] ? i : -1;
+  size_t len = hi - lo;
+  if (len == 0) return -1;
+  const T* base = first.data() + lo;
+  while (len > 1) {
+    size_t half = len / 2;
+    base = (base[half] <= x) ? base + half : base;
+    len -= half;
+  }
+  // base is the last element <= x, if any is.
+  if (*base > x) return -1;
+  size_t i = static_cast<size_t>(base - first.data());
+  return x <= last[i] ? static_cast<long>(i) : -1;
 }
 
 [[noreturn]] void invalid(const std::string& what) { throw std::invalid_argument("table: " + what); }
@@ -213,7 +222,10 @@ std::string to_text(const Table& t) {
     std::string zone = join(z.dsts.to_strings());
     for (const ProtoClass& c : z.classes) {
       std::string protos;
-      for (int p : c.protos) protos += (protos.empty() ? "" : ",") + std::to_string(p);
+      for (int p : c.protos) {
+        if (!protos.empty()) protos += ',';
+        protos += std::to_string(p);
+      }
       for (const Cell& cell : c.cells) {
         os << "zone " << zone << " | proto " << protos << " | ports " << cell.ports.first << "-"
            << cell.ports.last << " | src " << join(cell.sources.to_strings()) << "\n";
