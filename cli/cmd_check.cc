@@ -3,6 +3,7 @@
 
 #include "cli/check_base.h"
 #include "cli/commands.h"
+#include "cli/lint_step.h"
 #include "cli/pipeline.h"
 #include "cli/prove_step.h"
 #include "cli/report.h"
@@ -20,6 +21,7 @@ struct CheckOptions {
   std::string dialect = "aclc";
   std::string format = "text";
   std::string base;  // --base REV
+  bool strict = false;  // lint findings are errors
 };
 
 int run_check(const CheckOptions& o) {
@@ -65,6 +67,8 @@ int run_check(const CheckOptions& o) {
       summary.ssh_tests_failed = ssh_report.failed();
     }
   }
+  // Lint (verifier/lint.h): warnings, errors with --strict.
+  if (st == LoadStatus::Ok) run_lint_step(loaded, o.strict, diags, summary);
   // aclc assertions (the policy's section and --assert), proved with Z3.
   if (st == LoadStatus::Ok && has_assertions(o.asserts, loaded) &&
       !run_assertion_step(o.asserts, loaded, diags, summary)) {
@@ -115,9 +119,12 @@ Runner add_check_command(CLI::App& app) {
                   "appended as markdown to $GITHUB_STEP_SUMMARY when set");
   cmd->add_option("--format", o->format, "text, json or github")
       ->check(CLI::IsMember({"text", "json", "github"}));
+  cmd->add_flag("--strict", o->strict,
+                "Lint findings (shadowed rules, unused definitions, ...) are "
+                "errors, not warnings");
   cmd->footer(
-      "Exit codes: 0 pass, 1 the policy is invalid or a test fails, 2 usage "
-      "or I/O error.");
+      "Exit codes: 0 pass, 1 the policy is invalid, a test fails or (with "
+      "--strict) lint finds something, 2 usage or I/O error.");
   return [o]() {
     o->in.dialect = *parse_dialect(o->dialect);
     return run_check(*o);
