@@ -1,5 +1,7 @@
 #include "compiler/back/nft.h"
 
+#include <algorithm>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -53,9 +55,25 @@ std::string protos_expr(const std::vector<int>& protos) {
   return out;
 }
 
-std::string ports_expr(const PortRange& r) {
-  if (r.first == r.last) return std::to_string(r.first);
-  return std::to_string(r.first) + "-" + std::to_string(r.last);
+std::string range_expr(const PortRange& r) {
+  std::string out = std::to_string(r.first);
+  if (r.first != r.last) {
+    out += '-';
+    out += std::to_string(r.last);
+  }
+  return out;
+}
+
+// "22", "80-90" or "{ 22, 80-90 }".
+std::string ports_expr(const std::vector<PortRange>& ranges) {
+  if (ranges.size() == 1) return range_expr(ranges[0]);
+  std::string out = "{ ";
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    if (i) out += ", ";
+    out += range_expr(ranges[i]);
+  }
+  out += " }";
+  return out;
 }
 
 // A set name: "d3_4" (zone 3's IPv4 destinations), "s7_6" (cell 7's IPv6
@@ -83,7 +101,7 @@ void set_decl(std::ostringstream& os, const std::string& name, const Fam& f, con
 
 std::string ruleset(const table::Table& t, std::string_view device, const Options& opts) {
   std::ostringstream sets, rules;
-  size_t cell_id = 0;
+  std::map<std::string, std::string> set_names;  // family tag + elements -> source set name
   const auto& zones = t.zones();
   for (size_t z = 0; z < zones.size(); ++z) {
     const table::Zone& zone = zones[z];
@@ -95,30 +113,43 @@ std::string ruleset(const table::Table& t, std::string_view device, const Option
     for (const table::ProtoClass& cls : zone.classes) {
       std::vector<int> ported, portless;
       for (int p : cls.protos) (has_ports(p) ? ported : portless).push_back(p);
-      for (const table::Cell& cell : cls.cells) {
-        size_t id = cell_id++;
-        for (int fi = 0; fi < 2; ++fi) {
-          const Fam& f = kFams[fi];
+      for (int fi = 0; fi < 2; ++fi) {
+        const Fam& f = kFams[fi];
+        if (dsts[fi].empty()) continue;
+        // One rule per distinct source set: its cells' ports as one set.
+        std::vector<std::pair<std::string, std::vector<PortRange>>> groups;
+        const table::Cell* port0 = nullptr;
+        std::string port0_srcs;
+        for (const table::Cell& cell : cls.cells) {
           std::string srcs = elements(cell.sources, f.family);
-          if (dsts[fi].empty() || srcs.empty()) continue;
-          std::string sname = set_name('s', id, f);
-          bool used = false;
-          std::ostringstream h;
-          h << "    " << f.expr << " daddr @" << set_name('d', z, f) << " " << f.expr << " saddr @" << sname
-            << " meta l4proto ";
-          std::string head = h.str();
-          if (!ported.empty()) {
-            rules << head << protos_expr(ported);
-            if (!cell.ports.is_all()) rules << " th dport " << ports_expr(cell.ports);
-            rules << " counter accept\n";
-            used = true;
+          if (srcs.empty()) continue;
+          if (cell.ports.contains(0)) {
+            port0 = &cell;
+            port0_srcs = srcs;
           }
-          if (!portless.empty() && cell.ports.contains(0)) {
-            rules << head << protos_expr(portless) << " counter accept\n";
-            used = true;
+          auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == srcs; });
+          if (g == groups.end()) {
+            groups.push_back({srcs, {cell.ports}});
+          } else {
+            g->second.push_back(cell.ports);
           }
-          if (used) set_decl(sets, sname, f, srcs);
         }
+        auto head = [&](const std::string& srcs) {
+          auto [it, fresh] = set_names.try_emplace(std::string(f.tag) + srcs, set_name('s', set_names.size(), f));
+          if (fresh) set_decl(sets, it->second, f, srcs);
+          std::ostringstream h;
+          h << "    " << f.expr << " daddr @" << set_name('d', z, f) << " " << f.expr << " saddr @" << it->second
+            << " meta l4proto ";
+          return h.str();
+        };
+        if (!ported.empty()) {
+          for (const auto& [srcs, ranges] : groups) {
+            rules << head(srcs) << protos_expr(ported);
+            if (!(ranges.size() == 1 && ranges[0].is_all())) rules << " th dport " << ports_expr(ranges);
+            rules << " counter accept\n";
+          }
+        }
+        if (!portless.empty() && port0) rules << head(port0_srcs) << protos_expr(portless) << " counter accept\n";
       }
     }
   }

@@ -144,3 +144,17 @@ TEST_CASE("nft: every conformance table is a ruleset nft accepts") {
   }
   CHECK(tables > 500);
 }
+
+TEST_CASE("nft: cells with one source set share a rule and a set") {
+  Lowered l = lower_text(policy_with(R"("acls": [
+    {"action": "accept", "src": ["group:eng"], "proto": "tcp", "dst": ["web1:22,80"]},
+    {"action": "accept", "src": ["bob@example.org"], "proto": "tcp", "dst": ["web1:443"]},
+    {"action": "accept", "src": ["group:eng"], "proto": "udp", "dst": ["web1:53"]}])"));
+  table::Builder b(l.prog, l.inv);
+  std::string rs = nft::ruleset(b.for_device(device(l.inv, "web1")), "web1");
+  CHECK(rs.find("meta l4proto 6 th dport { 22, 80 } counter accept") != std::string::npos);
+  CHECK(rs.find("meta l4proto 6 th dport 443 counter accept") != std::string::npos);
+  // group:eng's IPv4 set is declared once and used by the TCP and UDP rules.
+  CHECK(count(rs, "elements = { 100.64.0.10/31, 100.64.0.20 }") == 1);
+  CHECK(count(rs, "ip saddr @s0_4 ") == 2);
+}
