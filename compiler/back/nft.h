@@ -7,10 +7,10 @@
 //   delete table inet aclc     # ...this never fails
 //   table inet aclc {
 //     set d0_4 { type ipv4_addr; flags interval; elements = { ... } }  # zone dsts
-//     set s0_4 { type ipv4_addr; flags interval; elements = { ... } }  # cell srcs
+//     set s0_4 { type ipv4_addr; flags interval; elements = { ... } }  # sources
 //     chain mesh { ct state established,related counter accept
 //                  ip daddr @d0_4 ip saddr @s0_4 meta l4proto { 6, 17 }
-//                    th dport { 22-26 } counter accept ...
+//                    th dport { 22-26, 443 } counter accept ...
 //                  counter drop }
 //     chain input   { type filter hook input priority filter; policy accept;
 //                     iifname "tailscale0" jump mesh }
@@ -20,7 +20,9 @@
 // Only traffic arriving on the mesh interface is filtered (input for the
 // device's own addresses, forward for routed subnets and exit traffic);
 // everything else passes untouched. Replies to the device's own flows pass
-// through conntrack (established,related). Every rule has a counter.
+// through conntrack (established,related). Every rule has a counter. One
+// rule per protocol class and distinct source set, its cells' ports as one
+// set; identical source sets are declared once.
 //
 // Ports: TCP, UDP, SCTP, DCCP and UDP-Lite are matched on the transport
 // destination port. Other protocols (ICMP, GRE, ...) have no port: like a
