@@ -181,17 +181,29 @@ class Writer {
     bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
     return true;
   }
+  // LEB128: 7 bits per byte, low bits first, high bit = more follows.
+  void varint(u128 v) {
+    do {
+      uint8_t b = uint8_t(v & 0x7f);
+      v >>= 7;
+      out.push_back(v ? uint8_t(b | 0x80) : b);
+    } while (v);
+  }
+  // Intervals as gaps and spans from the previous interval (see
+  // docs/bundle-format.md): scattered device addresses cost a few bytes
+  // each instead of 8 or 32. The caller has checked they are canonical.
+  template <typename T>
+  void intervals(const std::vector<std::pair<T, T>>& v) {
+    varint(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+      u128 first = v[i].first, last = v[i].second;
+      varint(i == 0 ? first : first - u128(v[i - 1].second) - 2);
+      varint(last - first);
+    }
+  }
   bool addrset(const AddrSet& s) {
-    if (!count(s.v4.size(), 4, "IPv4 intervals")) return false;
-    for (auto [a, b] : s.v4) {
-      u32(a);
-      u32(b);
-    }
-    if (!count(s.v6.size(), 4, "IPv6 intervals")) return false;
-    for (auto [a, b] : s.v6) {
-      u128be(a);
-      u128be(b);
-    }
+    intervals(s.v4);
+    intervals(s.v6);
     return true;
   }
   void prefix(const Prefix& p) {
@@ -268,22 +280,65 @@ class Reader {
     pos_ += n;
     return s;
   }
+  // Canonical LEB128 (no redundant trailing zero byte) that fits 128 bits.
+  u128 varint(const char* what) {
+    u128 v = 0;
+    for (int shift = 0;; shift += 7) {
+      if (!take(1, what)) return 0;
+      uint8_t b = in_[pos_++];
+      u128 bits = b & 0x7f;
+      if (shift >= 128 || (shift > 121 && (bits >> (128 - shift)) != 0)) {
+        fail(std::string("number too large: ") + what);
+        return 0;
+      }
+      v |= bits << shift;
+      if (!(b & 0x80)) {
+        if (b == 0 && shift > 0) fail(std::string("number not minimally encoded: ") + what);
+        return v;
+      }
+    }
+  }
+  // Gap/span intervals, sorted, disjoint and not touching by construction;
+  // only overflow past the family's last address is possible.
+  template <typename T>
+  std::vector<std::pair<T, T>> intervals(u128 max, const char* what) {
+    std::vector<std::pair<T, T>> v;
+    u128 n = varint(what);
+    if (!ok()) return v;
+    if (n > remaining() / 2) {  // each interval takes at least two bytes
+      fail(std::string("count exceeds the data: ") + what);
+      return v;
+    }
+    v.reserve(size_t(n));
+    u128 prev_last = 0;
+    for (u128 i = 0; i < n && ok(); ++i) {
+      u128 gap = varint(what);
+      u128 span = varint(what);
+      if (!ok()) break;
+      u128 first;
+      if (i == 0) {
+        first = gap;
+        if (first > max) fail(std::string("address out of range: ") + what);
+      } else {
+        if (prev_last > max - 2 || gap > max - 2 - prev_last) {
+          fail(std::string("address out of range: ") + what);
+          break;
+        }
+        first = prev_last + 2 + gap;
+      }
+      if (!ok() || span > max - first) {
+        fail(std::string("address out of range: ") + what);
+        break;
+      }
+      prev_last = first + span;
+      v.emplace_back(T(first), T(prev_last));
+    }
+    return v;
+  }
   AddrSet addrset(const char* what) {
     AddrSet s;
-    size_t n4 = count(4, 8, what);
-    s.v4.reserve(n4);
-    for (size_t i = 0; i < n4 && ok(); ++i) {
-      uint32_t a = u32(what);
-      uint32_t b = u32(what);
-      s.v4.emplace_back(a, b);
-    }
-    size_t n6 = count(4, 32, what);
-    s.v6.reserve(n6);
-    for (size_t i = 0; i < n6 && ok(); ++i) {
-      u128 a = u128be(what);
-      u128 b = u128be(what);
-      s.v6.emplace_back(a, b);
-    }
+    s.v4 = intervals<uint32_t>(u128{0xffffffffu}, what);
+    s.v6 = intervals<u128>(~u128{0}, what);
     return s;
   }
   Prefix prefix(const char* what) {
@@ -304,9 +359,9 @@ class Reader {
 };
 
 // Smallest encodings, for count checks before allocation.
-constexpr size_t kMinZone = 4 + 4 + 2;         // two empty interval lists, class count
+constexpr size_t kMinZone = 1 + 1 + 2;         // two empty interval lists, class count
 constexpr size_t kMinClass = 2 + 1 + 4;        // proto count, one proto, cell count
-constexpr size_t kMinCell = 2 + 2 + 4 + 4;     // ports, two interval counts
+constexpr size_t kMinCell = 2 + 2 + 1 + 1;     // ports, two interval counts
 constexpr size_t kMinPeer = 2 + 1 + 1 + 2;     // name, key flag, endpoints, allowed ips
 constexpr size_t kMinPrefix = 2 + 4;
 

@@ -156,6 +156,28 @@ TEST_CASE("bundle: random bytes after a valid header never decode into garbage")
   CHECK(decoded < 2000);
 }
 
+TEST_CASE("bundle: address sets at the edges of both families round-trip") {
+  b::SigningKey k = b::SigningKey::generate();
+  b::Bundle x = sample();
+  b::AddrSet& src = x.filter[0].classes[0].cells[0].sources;
+  src.v4 = {{0, 0}, {2, 0xfffffffd}, {0xffffffff, 0xffffffff}};
+  src.v6 = {{0, ~b::u128{0}}};
+  auto bytes = sealed(x, k);
+  std::string err;
+  auto back = b::decode(bytes, err);
+  REQUIRE_MESSAGE(back, err);
+  CHECK(*back == x);
+  // Scattered single addresses cost a few bytes each, not 32.
+  b::Bundle y = sample();
+  y.filter[0].classes[0].cells[0].sources.v6.clear();
+  for (uint64_t i = 0; i < 1000; ++i)
+    y.filter[0].classes[0].cells[0].sources.v6.push_back(
+        {v6(0xfd7a115ca1e00000ull, i * 977), v6(0xfd7a115ca1e00000ull, i * 977)});
+  auto small = sealed(y, k);
+  CHECK(small.size() < bytes.size() + 1000 * 6);
+  REQUIRE(b::decode(small, err));
+}
+
 TEST_CASE("bundle: a huge count is rejected before allocating") {
   b::SigningKey k = b::SigningKey::generate();
   b::Bundle x = sample();
