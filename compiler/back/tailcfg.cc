@@ -468,7 +468,10 @@ struct Compiler::Impl {
 Compiler::Compiler(const ir::Program& prog, const Inventory& inv) : impl_(new Impl(prog, inv)) {}
 Compiler::~Compiler() { delete impl_; }
 
-std::vector<FilterRule> Compiler::for_node(size_t device) const { return impl_->for_node(device); }
+std::vector<FilterRule> Compiler::for_node(size_t device) const {
+  if (device >= impl_->inv.devices.size()) return {};
+  return impl_->for_node(device);
+}
 
 namespace {
 

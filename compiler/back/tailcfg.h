@@ -68,7 +68,8 @@ class Compiler {
   Compiler(const Compiler&) = delete;
   Compiler& operator=(const Compiler&) = delete;
 
-  // The packet filter of inv.devices[device], in Tailscale's order.
+  // The packet filter of inv.devices[device], in Tailscale's order (empty
+  // for an index past the inventory).
   std::vector<FilterRule> for_node(size_t device) const;
 
  private:
