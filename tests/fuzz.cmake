@@ -16,10 +16,8 @@ set(ACLC_FUZZ_LIBS_hujson aclc_front)
 set(ACLC_FUZZ_CORPUS_hujson ${ACLC_FUZZ_DIR}/corpus/hujson)
 set(ACLC_FUZZ_DICT_hujson ${ACLC_FUZZ_DIR}/hujson.dict)
 
-# The policy decoder's target needs the decoder itself.
-if(EXISTS ${PROJECT_SOURCE_DIR}/compiler/front/policy_load.cc)
-  list(APPEND ACLC_FUZZ_TARGETS policy_load)
-endif()
+# The policy decoder, in both dialects.
+list(APPEND ACLC_FUZZ_TARGETS policy_load)
 set(ACLC_FUZZ_LIBS_policy_load aclc_front)
 set(ACLC_FUZZ_CORPUS_policy_load ${ACLC_FUZZ_DIR}/corpus/policy)
 set(ACLC_FUZZ_DICT_policy_load ${ACLC_FUZZ_DIR}/policy.dict)
