@@ -29,7 +29,28 @@ struct Entry {
   std::vector<size_t> rules;         // indexes into Program::rules
   std::vector<std::string> posture;  // effective srcPosture, sorted
   bool via = false;
+  // Per IR rule: its protocols and destination ports. Identity-free, so a
+  // cheap and exact test in both scopes of whether two rules can share a
+  // flow at all.
+  std::vector<std::pair<ProtoSet, PortSet>> shapes;
 };
+
+bool protos_overlap(const ProtoSet& a, const ProtoSet& b) {
+  for (int p : a) {
+    if (b.contains(static_cast<uint8_t>(p))) return true;
+  }
+  return false;
+}
+
+// Whether some flow could match both rules (false: certainly none).
+bool may_overlap(const Entry& a, const Entry& b) {
+  for (const auto& [pa, qa] : a.shapes) {
+    for (const auto& [pb, qb] : b.shapes) {
+      if (qa.overlaps(qb) && protos_overlap(pa, pb)) return true;
+    }
+  }
+  return false;
+}
 
 std::vector<std::string> posture_names(const std::vector<policy::Selector>& own,
                                        const std::vector<policy::Selector>& dflt) {
@@ -64,6 +85,11 @@ std::vector<Entry> entries_of(const policy::Policy& pol, const ir::Program& prog
       out.push_back(std::move(e));
     }
     out[it->second].rules.push_back(r.id);
+    PortSet ports;
+    for (const ir::DstGroup& g : r.dst) {
+      for (const PortRange& pr : g.ports) ports.add(pr);
+    }
+    out[it->second].shapes.emplace_back(r.protocols(), std::move(ports));
   }
   return out;
 }
@@ -185,6 +211,7 @@ class RuleLinter {
         if (rj.origin != ir::Origin::Acl || rj.index >= ri.index) continue;
       }
       if (!posture_covers(rj, ri)) continue;
+      if (!may_overlap(ri, rj)) continue;
       // The symbolic scope over-approximates `via` (any router may join),
       // so a via rule there cannot vouch for another rule's flows.
       if (scope == Scope::Symbolic && rj.via) continue;
