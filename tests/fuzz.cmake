@@ -28,6 +28,12 @@ set(ACLC_FUZZ_LIBS_bundle aclc_bundle)
 set(ACLC_FUZZ_CORPUS_bundle ${ACLC_FUZZ_DIR}/corpus/bundle)
 set(ACLC_FUZZ_DICT_bundle ${ACLC_FUZZ_DIR}/bundle.dict)
 
+# The WireGuard receive path (runtime/wg), on datagrams from the network.
+list(APPEND ACLC_FUZZ_TARGETS wg_messages)
+set(ACLC_FUZZ_LIBS_wg_messages aclc_wg)
+set(ACLC_FUZZ_CORPUS_wg_messages ${ACLC_FUZZ_DIR}/corpus/wg)
+set(ACLC_FUZZ_DICT_wg_messages ${ACLC_FUZZ_DIR}/wg.dict)
+
 set(ACLC_FUZZ_MANIFEST "")
 set(ACLC_FUZZ_BINARIES "")
 foreach(name ${ACLC_FUZZ_TARGETS})
