@@ -33,12 +33,50 @@ const char* proto_name(uint8_t p) {
 }  // namespace
 
 TranslationValidator::TranslationValidator(const Encoding& enc, unsigned rlimit)
-    : enc_(enc), eval_(enc.program(), enc.inventory()), solver_(make_solver(enc.ctx(), rlimit)) {
-  solver_.add(enc_.domain());
-  // Tracked as a named Boolean so that each device's query is one
-  // implication away and the policy's formula is asserted once.
-  z3::expr allowed = enc_.ctx().bool_const("policy.allowed");
-  solver_.add(allowed == enc_.allowed());
+    : enc_(enc), eval_(enc.program(), enc.inventory()), rlimit_(rlimit) {}
+
+// The policy's verdict on flows to device d, over the rules that can match
+// such a flow. A rule matches a flow only if the flow's dst is in one of
+// its targets (or, for autogroup:self, is an untagged device's address), so
+// a rule none of whose targets overlaps what d enforces is false on every
+// flow this query asks about, and leaving it out changes nothing. The
+// combination is Encoding::allowed()'s: any accept when there are no deny
+// rules; otherwise the first matching acl decides, and the grants only where
+// no acl matches (evaluate.h).
+z3::expr TranslationValidator::policy_for(const Device& d, const IPSet& enforced) const {
+  z3::context& ctx = enc_.ctx();
+  const ir::Program& prog = enc_.program();
+  auto relevant = [&](const ir::Rule& r) {
+    if (r.is_cap()) return false;
+    for (const ir::DstGroup& g : r.dst) {
+      if (g.self && !d.tagged()) return true;
+      for (const ir::Target& t : g.targets)
+        if (t.addrs.overlaps(enforced)) return true;
+    }
+    return false;
+  };
+  if (!prog.has_deny) {
+    z3::expr_vector any(ctx);
+    for (size_t i = 0; i < prog.rules.size(); ++i)
+      if (prog.rules[i].action == ir::Action::Accept && relevant(prog.rules[i]))
+        any.push_back(enc_.matches(i));
+    return any_of(ctx, any);
+  }
+  // First match over the acls, from the last one back: grants decide only
+  // when no acl matched.
+  z3::expr_vector grants(ctx);
+  for (size_t i = 0; i < prog.rules.size(); ++i) {
+    const ir::Rule& r = prog.rules[i];
+    if (r.origin != ir::Origin::Acl && r.action == ir::Action::Accept && relevant(r))
+      grants.push_back(enc_.matches(i));
+  }
+  z3::expr verdict = any_of(ctx, grants);
+  for (size_t i = prog.rules.size(); i-- > 0;) {
+    const ir::Rule& r = prog.rules[i];
+    if (r.origin != ir::Origin::Acl || !relevant(r)) continue;
+    verdict = z3::ite(enc_.matches(i), ctx.bool_val(r.action == ir::Action::Accept), verdict);
+  }
+  return verdict;
 }
 
 z3::expr TranslationValidator::table_formula(const std::vector<table::Zone>& zones) const {
@@ -62,22 +100,24 @@ z3::expr TranslationValidator::table_formula(const std::vector<table::Zone>& zon
 
 Validation TranslationValidator::validate(size_t device, const std::vector<table::Zone>& zones) {
   const Device& d = enc_.inventory().devices.at(device);
-  z3::context& ctx = enc_.ctx();
-  z3::expr policy = enc_.in_set(enforced(d), Side::Dst) && ctx.bool_const("policy.allowed");
-  solver_.push();
-  solver_.add(policy != table_formula(zones));
+  IPSet where = enforced(d);
+  // A fresh solver per device: one small query preprocesses and bit-blasts
+  // better than a push/pop scope over the whole policy.
+  z3::solver solver = make_solver(enc_.ctx(), rlimit_);
+  solver.add(enc_.domain());
+  z3::expr policy = enc_.in_set(where, Side::Dst) && policy_for(d, where);
+  solver.add(policy != table_formula(zones));
   Validation v;
-  v.answer = check(solver_);
+  v.answer = check(solver);
   if (v.answer == Answer::Sat) {
     Mismatch m;
-    m.flow = enc_.flow(solver_.get_model());
+    m.flow = enc_.flow(solver.get_model());
     ir::Decision dec = eval_.decide(m.flow);
-    m.policy_allows = dec.verdict == ir::Verdict::Allow && enforced(d).contains(m.flow.dst);
+    m.policy_allows = dec.verdict == ir::Verdict::Allow && where.contains(m.flow.dst);
     m.deciding = dec.rule;
     m.table_allows = zones_allow(zones, m.flow);
     v.mismatch = m;
   }
-  solver_.pop();
   return v;
 }
 

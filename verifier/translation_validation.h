@@ -41,7 +41,8 @@ struct Validation {
   bool proved() const { return answer == Answer::Unsat; }
 };
 
-// One solver holds the policy's semantics; each device is a push/pop on it.
+// Each device is one query over the rules that can reach it (see
+// policy_for in the .cc for why leaving the others out is exact).
 class TranslationValidator {
  public:
   // `enc` must be in Scope::Nodes and outlive the validator.
@@ -54,10 +55,11 @@ class TranslationValidator {
 
  private:
   z3::expr table_formula(const std::vector<table::Zone>& zones) const;
+  z3::expr policy_for(const Device& d, const IPSet& enforced) const;
 
   const Encoding& enc_;
   ir::Evaluator eval_;
-  z3::solver solver_;
+  unsigned rlimit_;
 };
 
 // Equivalence of two programs (for `aclc lower`: the aclc policy and its
