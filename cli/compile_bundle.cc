@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "cli/file_io.h"
 #include "cli/output.h"
@@ -146,36 +147,65 @@ int compile_bundles(const Loaded& loaded, const Inputs& in, const BundleOptions&
   stamp.issued_at = now;
   stamp.expires_at = now + uint64_t(*ttl_ns / 1'000'000'000);
 
-  // 2. The tables of the devices we write, and their proof.
+  // 2. Per device: its table, its proof, its sealed bundle, staged under a
+  //    hidden name in the output directory (tables and bytes are not kept:
+  //    at 10k devices they would not fit in memory). Any failure removes
+  //    every staged file; only when all devices are done do the bundles take
+  //    their names, each by one rename.
   table::Builder builder(*loaded.program, inv);
-  std::vector<table::Table> tables(inv.devices.size());
-  std::vector<table::Table> chosen;
-  for (size_t d : devices) chosen.push_back(tables[d] = builder.for_device(d));
-  if (o.verify) {
-    int st = validate_tables(loaded, devices, chosen);
-    if (st != kPass) return st;
-  }
-  chosen.clear();
   peers::Visibility visibility(*loaded.program, inv);
-
-  // 3. Seal every bundle in memory, then write.
-  std::vector<std::pair<std::string, std::string>> files;
+  std::optional<z3::context> ctx;
+  std::optional<verify::Encoding> enc;
+  std::optional<verify::TranslationValidator> tv;
+  if (o.verify) {
+    ctx.emplace();
+    enc.emplace(*ctx, *loaded.policy, *loaded.program, inv, verify::Scope::Nodes);
+    tv.emplace(*enc);
+  }
+  std::vector<std::pair<std::string, std::string>> staged;  // staged, final
+  auto abandon = [&](int code) {
+    for (const auto& [tmp, final_path] : staged) ::unlink(tmp.c_str());
+    return code;
+  };
+  int proof = kPass;
   for (size_t d : devices) {
-    bundle::Bundle b = bundle::make_bundle(inv, d, tables[d], visibility.peers_of(d), stamp);
+    const std::string& name = inv.devices[d].hostname;
+    table::Table t = builder.for_device(d);
+    if (tv) {
+      verify::Validation v = tv->validate(d, t.zones());
+      if (v.answer == verify::Answer::Sat) {
+        error(verify::describe_mismatch(name, *v.mismatch));
+        proof = kPolicyFailure;
+      } else if (v.answer == verify::Answer::Unknown) {
+        error("translation validation of " + name +
+              " gave up (solver resource limit): the table is not proved; rerun with "
+              "--no-verify to skip the proof");
+        if (proof == kPass) proof = kUsageOrIO;
+      }
+      if (proof != kPass) continue;  // report every mismatch, write nothing
+    }
+    bundle::Bundle b = bundle::make_bundle(inv, d, t, visibility.peers_of(d), stamp);
     auto bytes = bundle::seal(b, *key, why);
     if (!bytes) {
-      error("bundle of " + inv.devices[d].hostname + ": " + why);
-      return kUsageOrIO;
+      error("bundle of " + name + ": " + why);
+      return abandon(kUsageOrIO);
     }
-    files.emplace_back(o.out_dir + "/" + inv.devices[d].hostname + ".bundle",
-                       std::string(bytes->begin(), bytes->end()));
-  }
-  for (const auto& [path, data] : files) {
-    if (!write_file_atomic(path, data, why)) {
+    std::string final_path = o.out_dir + "/" + name + ".bundle";
+    std::string tmp = o.out_dir + "/." + name + ".bundle.staged." + std::to_string(::getpid());
+    if (!write_file_atomic(tmp, std::string(bytes->begin(), bytes->end()), why)) {
       error(why);
-      return kUsageOrIO;
+      return abandon(kUsageOrIO);
+    }
+    staged.emplace_back(std::move(tmp), std::move(final_path));
+  }
+  if (proof != kPass) return abandon(proof);
+  for (const auto& [tmp, final_path] : staged) {
+    if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+      error("cannot write " + final_path + ": " + std::strerror(errno));
+      return abandon(kUsageOrIO);
     }
   }
+  const auto& files = staged;
   std::fprintf(stderr, "aclc: wrote %zu signed bundle%s to %s (serial %llu, revision %s)%s\n",
                files.size(), files.size() == 1 ? "" : "s", o.out_dir.c_str(),
                static_cast<unsigned long long>(stamp.serial), stamp.revision.c_str(),

@@ -33,9 +33,11 @@ struct BundleOptions {
 };
 
 // aclc compile --format bundle. Checks every input (key, directory, device,
-// TTL) before compiling, validates and signs every bundle in memory, and
-// only then writes each DIR/<hostname>.bundle atomically: on any error
-// nothing is written. Returns the exit code.
+// TTL) before compiling; then per device builds, proves and seals its
+// bundle and stages it under a hidden name in DIR; only when every device
+// has succeeded are the staged files renamed to DIR/<hostname>.bundle. On
+// any error the staged files are removed and no bundle is written or
+// replaced. Returns the exit code.
 int compile_bundles(const Loaded& loaded, const Inputs& in, const BundleOptions& o);
 
 }  // namespace aclc::cli
