@@ -1,6 +1,7 @@
 #include "compiler/back/table.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -18,9 +19,11 @@ struct Table::Index {
   std::vector<uint32_t> proto_class;
   // Class -> its cells [cell_begin[c], cell_begin[c + 1]).
   std::vector<uint32_t> cell_begin;
-  // Cells: port bounds and source intervals [src_begin[i], src_begin[i + 1])
-  // of each family.
+  // Cells: port bounds and source set. Identical source sets are stored
+  // once: set k's intervals are [src_begin[k], src_begin[k + 1]) of each
+  // family.
   std::vector<uint16_t> cell_first, cell_last;
+  std::vector<uint32_t> cell_src;
   std::vector<uint32_t> src4_begin, src6_begin;
   std::vector<uint32_t> s4_first, s4_last;
   std::vector<u128> s6_first, s6_last;
@@ -28,7 +31,7 @@ struct Table::Index {
   size_t bytes() const {
     auto b = [](const auto& v) { return v.size() * sizeof(v[0]); };
     return b(z4_first) + b(z4_last) + b(z4_zone) + b(z6_first) + b(z6_last) + b(z6_zone) +
-           b(proto_class) + b(cell_begin) + b(cell_first) + b(cell_last) + b(src4_begin) +
+           b(proto_class) + b(cell_begin) + b(cell_first) + b(cell_last) + b(cell_src) + b(src4_begin) +
            b(src6_begin) + b(s4_first) + b(s4_last) + b(s6_first) + b(s6_last);
   }
 };
@@ -55,6 +58,21 @@ long find_interval(const std::vector<T>& first, const std::vector<T>& last, size
   size_t i = static_cast<size_t>(base - first.data());
   return x <= last[i] ? static_cast<long>(i) : -1;
 }
+
+// Orders source sets by content, to store each distinct one once.
+struct SetLess {
+  bool operator()(const IPSet* a, const IPSet* b) const {
+    for (Family f : {Family::V4, Family::V6}) {
+      auto x = a->intervals(f), y = b->intervals(f);
+      if (x.size() != y.size()) return x.size() < y.size();
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (x[i].first != y[i].first) return x[i].first < y[i].first;
+        if (x[i].last != y[i].last) return x[i].last < y[i].last;
+      }
+    }
+    return false;
+  }
+};
 
 [[noreturn]] void invalid(const std::string& what) { throw std::invalid_argument("table: " + what); }
 
@@ -122,6 +140,7 @@ Table::Table(std::vector<Zone> zones) : zones_(std::move(zones)), index_(nullptr
   ix->src4_begin.push_back(0);
   ix->src6_begin.push_back(0);
   uint32_t cls_id = 0;
+  std::map<const IPSet*, uint32_t, SetLess> set_ids;
   for (size_t z = 0; z < zones_.size(); ++z) {
     for (const ProtoClass& cls : zones_[z].classes) {
       ++cls_id;
@@ -129,6 +148,9 @@ Table::Table(std::vector<Zone> zones) : zones_(std::move(zones)), index_(nullptr
       for (const Cell& cell : cls.cells) {
         ix->cell_first.push_back(cell.ports.first);
         ix->cell_last.push_back(cell.ports.last);
+        auto [it, fresh] = set_ids.try_emplace(&cell.sources, static_cast<uint32_t>(set_ids.size()));
+        ix->cell_src.push_back(it->second);
+        if (!fresh) continue;
         for (const Interval& iv : cell.sources.intervals(Family::V4)) {
           ix->s4_first.push_back(static_cast<uint32_t>(iv.first));
           ix->s4_last.push_back(static_cast<uint32_t>(iv.last));
@@ -190,7 +212,7 @@ bool Table::allows(const Addr& src, const Addr& dst, uint8_t proto, uint16_t por
   if (cls == 0) return false;
   long ci = find_interval(ix->cell_first, ix->cell_last, ix->cell_begin[cls - 1], ix->cell_begin[cls], port);
   if (ci < 0) return false;
-  size_t c = static_cast<size_t>(ci);
+  size_t c = ix->cell_src[static_cast<size_t>(ci)];
   if (src.is_v4()) {
     return find_interval(ix->s4_first, ix->s4_last, ix->src4_begin[c], ix->src4_begin[c + 1], src.v4()) >= 0;
   }

@@ -83,7 +83,8 @@ class Table {
   const std::vector<Zone>& zones() const { return zones_; }
   bool empty() const { return zones_.empty(); }
 
-  // Source intervals over all cells (the "prefix" count of the table).
+  // Source intervals in the index, each distinct source set counted once
+  // (the table's "prefix" count).
   size_t source_interval_count() const;
   // Bytes of the lookup index (flat arrays), excluding zones().
   size_t index_bytes() const;

@@ -58,18 +58,44 @@ std::vector<u128> cuts(const std::vector<Term>& terms, Family f) {
 }
 
 // The allowed sources where exactly `terms` (in decision order) match:
-// first-match, deny taking away what it decides.
+// first-match, deny taking away what it decides. Without deny terms that is
+// the union, built in one pass.
 IPSet allowed_sources(const std::vector<const Term*>& terms) {
+  if (terms.empty()) return {};
+  bool accept_only = std::all_of(terms.begin(), terms.end(), [](const Term* t) { return t->accept; });
+  if (accept_only) {
+    // Distinct sets (a rule's groups share one), united pairwise in a
+    // balanced tree: linear merges, N log k rather than a sort of N.
+    std::vector<const IPSet*> sets;
+    for (const Term* t : terms) {
+      if (std::find(sets.begin(), sets.end(), t->src) == sets.end()) sets.push_back(t->src);
+    }
+    if (sets.size() == 1) return *sets[0];
+    std::vector<IPSet> level;
+    for (size_t i = 0; i + 1 < sets.size(); i += 2) level.push_back(*sets[i] | *sets[i + 1]);
+    if (sets.size() % 2) level.push_back(*sets.back());
+    while (level.size() > 1) {
+      std::vector<IPSet> next;
+      for (size_t i = 0; i + 1 < level.size(); i += 2) next.push_back(level[i] | level[i + 1]);
+      if (level.size() % 2) next.push_back(std::move(level.back()));
+      level = std::move(next);
+    }
+    return std::move(level[0]);
+  }
   IPSet allowed, decided;
   for (const Term* t : terms) {
-    if (t->accept) allowed |= *t->src - decided;
+    if (t->accept) allowed |= decided.empty() ? *t->src : *t->src - decided;
     decided |= *t->src;
   }
   return allowed;
 }
 
 // The protocol classes for one destination zone matched by `terms`.
-std::vector<ProtoClass> classes_for(const std::vector<const Term*>& terms) {
+// Sources already computed for a set of matching terms: different protocol
+// classes and zones of one device often see the same terms.
+using SourceMemo = std::map<std::vector<const Term*>, IPSet>;
+
+std::vector<ProtoClass> classes_for(const std::vector<const Term*>& terms, SourceMemo& memo) {
   // Partition protocols by the terms they belong to.
   std::map<std::vector<uint32_t>, ProtoSet> by_terms;
   for (int p = 0; p < 256; ++p) {
@@ -99,7 +125,9 @@ std::vector<ProtoClass> classes_for(const std::vector<const Term*>& terms) {
       for (uint32_t i : sig) {
         if (terms[i]->ports.contains(pr.first)) here.push_back(terms[i]);
       }
-      IPSet src = allowed_sources(here);
+      auto hit = memo.find(here);
+      if (hit == memo.end()) hit = memo.emplace(here, allowed_sources(here)).first;
+      IPSet src = hit->second;
       if (src.empty()) continue;
       if (!cells.empty() && cells.back().ports.last + 1 == pr.first && cells.back().sources == src) {
         cells.back().ports.last = pr.last;
@@ -232,10 +260,11 @@ Table Builder::for_device(size_t device) const {
 
   std::vector<Zone> zones;
   std::vector<const Term*> ts;
+  SourceMemo memo;
   for (auto& [sig, dsts] : by_terms) {
     ts.clear();
     for (uint32_t t : sig) ts.push_back(&terms[t]);
-    std::vector<ProtoClass> classes = classes_for(ts);
+    std::vector<ProtoClass> classes = classes_for(ts, memo);
     if (classes.empty()) continue;
     IPSet d = std::move(dsts).build();
     auto same = std::find_if(zones.begin(), zones.end(), [&](const Zone& z) { return z.classes == classes; });
