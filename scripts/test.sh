@@ -2,7 +2,7 @@
 # The whole test suite, as CI runs it:
 #   1. scripts/setup.sh (dependencies)
 #   2. RelWithDebInfo build in build/, every ctest test
-#   3. ASan+UBSan build in build-asan/, the unit tests and fuzz seed corpora
+#   3. ASan+UBSan build (optimised, so the heavier tests stay fast) in build-asan/, the unit tests and fuzz seed corpora
 #   4. libFuzzer build with clang in build-fuzz/, each fuzz target for
 #      FUZZ_SECONDS (default 60) from its seed corpus
 # Every stage runs even if an earlier one failed (a build failure skips only
@@ -97,7 +97,7 @@ fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if stage build-asan configure_and_build build-asan "aclc_unit_tests fuzz_all" \
-    -DCMAKE_BUILD_TYPE=Debug -DACLC_SANITIZE=ON; then
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACLC_SANITIZE=ON; then
   stage ctest-asan ctest --test-dir build-asan --output-on-failure -j "$JOBS" -L 'unit|fuzz'
 else
   skip ctest-asan
