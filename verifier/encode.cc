@@ -286,8 +286,13 @@ z3::expr Encoding::symbolic_identity_selects(const Selector& sel, Side s) const 
     }
     return person && any_of(ctx_, xs);
   };
+  // people_.devices[i] is users_[i]'s only device, so the devices a login
+  // owns are the users it names (sorted, as users_where would visit them),
+  // found without testing every user.
   auto owned_by = [&](const std::string& login) {
-    return users_where([&](size_t i) { return people_.owned_by(people_.devices[i], login); });
+    std::vector<z3::expr> xs;
+    for (size_t i : people_.devices_of_login(login)) xs.push_back(ident(s, "user=" + users_[i]));
+    return person && any_of(ctx_, xs);
   };
   switch (sel.kind) {
     case SelectorKind::User:
