@@ -22,6 +22,7 @@ struct CheckOptions {
   std::string format = "text";
   std::string base;  // --base REV
   bool strict = false;  // lint findings are errors
+  bool no_lint = false;
 };
 
 int run_check(const CheckOptions& o) {
@@ -68,7 +69,7 @@ int run_check(const CheckOptions& o) {
     }
   }
   // Lint (verifier/lint.h): warnings, errors with --strict.
-  if (st == LoadStatus::Ok) run_lint_step(loaded, o.strict, diags, summary);
+  if (st == LoadStatus::Ok && !o.no_lint) run_lint_step(loaded, o.strict, diags, summary);
   // aclc assertions (the policy's section and --assert), proved with Z3.
   if (st == LoadStatus::Ok && has_assertions(o.asserts, loaded) &&
       !run_assertion_step(o.asserts, loaded, diags, summary)) {
@@ -122,6 +123,9 @@ Runner add_check_command(CLI::App& app) {
   cmd->add_flag("--strict", o->strict,
                 "Lint findings (shadowed rules, unused definitions, ...) are "
                 "errors, not warnings");
+  cmd->add_flag("--no-lint", o->no_lint,
+                "Skip lint (its rule checks take seconds on policies of "
+                "hundreds of rules)");
   cmd->footer(
       "Exit codes: 0 pass, 1 the policy is invalid, a test fails or (with "
       "--strict) lint finds something, 2 usage or I/O error.");

@@ -31,6 +31,7 @@ expect 1 "\"code\":\"redundant-rule\"" -- lint "$s" --strict --format json
 # check runs lint: warnings by default, errors with --strict.
 expect 0 "shadowed.hujson:8:5: warning: rule at 8:5 is redundant" -- check "$s"
 expect 1 "shadowed.hujson:8:5: error: rule at 8:5 is redundant" -- check "$s" --strict
+expect 0 "ok (0 errors, 0 warnings" -- check "$s" --strict --no-lint
 # Nothing to say: --strict passes.
 expect 0 "ok (0 errors, 0 warnings" -- lint "$data/clean.hujson" --strict --nodes "$data/devices.json"
 expect 0 "ok (0 errors, 0 warnings" -- check "$data/clean.hujson" --strict --nodes "$data/devices.json"
