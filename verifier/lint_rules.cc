@@ -29,6 +29,7 @@ struct Entry {
   std::vector<size_t> rules;         // indexes into Program::rules
   std::vector<std::string> posture;  // effective srcPosture, sorted
   bool via = false;
+  bool app = false;  // a grant that also carries application capabilities
   // Per IR rule: its protocols and destination ports. Identity-free, so a
   // cheap and exact test in both scopes of whether two rules can share a
   // flow at all.
@@ -80,6 +81,7 @@ std::vector<Entry> entries_of(const policy::Policy& pol, const ir::Program& prog
         e.posture = posture_names(pol.acls[r.index].src_posture, pol.default_src_posture);
       } else if (r.origin == ir::Origin::Grant && r.index < pol.grants.size()) {
         e.posture = posture_names(pol.grants[r.index].src_posture, pol.default_src_posture);
+        e.app = !pol.grants[r.index].app.empty();
       }
       it = at.emplace(key, out.size()).first;
       out.push_back(std::move(e));
@@ -173,7 +175,9 @@ class RuleLinter {
     }
 
     for (size_t i : check_order()) {
-      if (reported_[i]) continue;
+      // A grant with `app` gives capabilities too: its packets being
+      // covered does not make it removable.
+      if (reported_[i] || entries_[i].app) continue;
       if (scope == Scope::Symbolic) ++out_.rules_checked;
       check_rule(s, i, scope);
     }

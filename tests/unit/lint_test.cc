@@ -458,3 +458,13 @@ TEST_CASE("lint: conformance policies checked by hand") {
   // Distinct sources and destinations: nothing to say.
   CHECK(findings("acl", "acl-a01").empty());
 }
+
+TEST_CASE("lint: a grant that also gives capabilities is not called redundant") {
+  std::string text = tailnet_policy(R"(  "grants": [
+    {"src": ["group:eng"], "dst": ["tag:web"], "ip": ["*"]},
+    {"src": ["group:eng"], "dst": ["tag:web"], "ip": ["tcp:443"], "app": {"example.com/cap/web": [{}]}},
+    {"src": ["group:eng"], "dst": ["tag:web"], "ip": ["tcp:80"]}])");
+  auto red = of_kind(lint_text(text), LintKind::RedundantRule);
+  REQUIRE(red.size() == 1);
+  CHECK(lc(red[0].pos) == at(text, R"({"src": ["group:eng"], "dst": ["tag:web"], "ip": ["tcp:80"]})"));
+}
