@@ -4,12 +4,14 @@
 // all on the same packets in the same run. Also prints the table's size.
 //
 //   aclc-bench-table-lookup [--packets N] [--only "one rule"|"100 rules"]
-//   aclc-bench-table-lookup --tables POLICY DEVICES   (every device's table)
+//   aclc-bench-table-lookup --tables POLICY DEVICES [N]  (every device's table,
+//                                                        or the first N)
 //
 // Build with -DCMAKE_BUILD_TYPE=Release for meaningful figures.
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <cstdint>
 #include <cstdio>
 #include <new>
 #include <cstdlib>
@@ -208,7 +210,7 @@ void run(const Scenario& sc, size_t n_packets) {
 
 // Builds every device's table of a policy and device list (aclc-gen-tailnet
 // output, say): time, table sizes.
-int build_all(const char* policy_path, const char* devices_path) {
+int build_all(const char* policy_path, const char* devices_path, size_t limit) {
   auto slurp = [](const char* path) {
     std::FILE* f = std::fopen(path, "rb");
     std::string out;
@@ -232,17 +234,18 @@ int build_all(const char* policy_path, const char* devices_path) {
   double s = cpu_ns();
   table::Builder builder(prog, *inv);
   size_t bytes = 0, intervals = 0, max_bytes = 0;
-  for (size_t d = 0; d < inv->devices.size(); ++d) {
+  size_t n = std::min(limit, inv->devices.size());
+  for (size_t d = 0; d < n; ++d) {
     table::Table t = builder.for_device(d);
     bytes += t.index_bytes();
     intervals += t.source_interval_count();
     max_bytes = std::max(max_bytes, t.index_bytes());
   }
   double ms = (cpu_ns() - s) / 1e6;
-  std::printf("%zu devices, %zu rules: all tables in %.0f ms CPU (%.3f ms/device); index bytes: %.1f per device "
+  std::printf("%zu devices, %zu rules: %zu tables in %.0f ms CPU (%.3f ms/device); index bytes: %.1f per device "
               "on average, %zu at most; %zu source intervals in all\n",
-              inv->devices.size(), prog.rules.size(), ms, ms / static_cast<double>(inv->devices.size()),
-              static_cast<double>(bytes) / static_cast<double>(inv->devices.size()), max_bytes, intervals);
+              inv->devices.size(), prog.rules.size(), n, ms, ms / static_cast<double>(n),
+              static_cast<double>(bytes) / static_cast<double>(n), max_bytes, intervals);
   return 0;
 }
 
@@ -251,7 +254,8 @@ int build_all(const char* policy_path, const char* devices_path) {
 int main(int argc, char** argv) {
   size_t n = 2000000;
   std::string only;  // --only "one rule" / "100 rules"
-  if (argc == 4 && std::strcmp(argv[1], "--tables") == 0) return build_all(argv[2], argv[3]);
+  if ((argc == 4 || argc == 5) && std::strcmp(argv[1], "--tables") == 0)
+    return build_all(argv[2], argv[3], argc == 5 ? std::strtoull(argv[4], nullptr, 10) : SIZE_MAX);
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--packets") == 0) n = std::strtoull(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--only") == 0) only = argv[i + 1];

@@ -90,10 +90,41 @@ IPSet allowed_sources(const std::vector<const Term*>& terms) {
   return allowed;
 }
 
+// Sources already computed, keyed by what decides them: for accept-only
+// terms the distinct source sets (their union), otherwise the terms in
+// order (behind a null marker). Different ports, protocol classes and zones
+// of one device often come to the same key.
+using SourceMemo = std::map<std::vector<const void*>, IPSet>;
+
+void memo_key(const std::vector<const Term*>& here, std::vector<const void*>& key) {
+  key.clear();
+  bool accept_only = std::all_of(here.begin(), here.end(), [](const Term* t) { return t->accept; });
+  if (accept_only) {
+    for (const Term* t : here) key.push_back(t->src);
+    std::sort(key.begin(), key.end());
+    key.erase(std::unique(key.begin(), key.end()), key.end());
+  } else {
+    key.push_back(nullptr);
+    for (const Term* t : here) key.push_back(t);
+  }
+}
+
+// Orders sets by content, so that equal source sets share one pointer.
+struct SetLess {
+  bool operator()(const IPSet* a, const IPSet* b) const {
+    for (Family f : {Family::V4, Family::V6}) {
+      auto x = a->intervals(f), y = b->intervals(f);
+      if (x.size() != y.size()) return x.size() < y.size();
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (x[i].first != y[i].first) return x[i].first < y[i].first;
+        if (x[i].last != y[i].last) return x[i].last < y[i].last;
+      }
+    }
+    return false;
+  }
+};
+
 // The protocol classes for one destination zone matched by `terms`.
-// Sources already computed for a set of matching terms: different protocol
-// classes and zones of one device often see the same terms.
-using SourceMemo = std::map<std::vector<const Term*>, IPSet>;
 
 std::vector<ProtoClass> classes_for(const std::vector<const Term*>& terms, SourceMemo& memo) {
   // Partition protocols by the terms they belong to.
@@ -119,14 +150,16 @@ std::vector<ProtoClass> classes_for(const std::vector<const Term*>& terms, Sourc
     bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
     std::vector<Cell> cells;
     std::vector<const Term*> here;
+    std::vector<const void*> key;
     for (size_t b = 0; b + 1 < bounds.size(); ++b) {
       PortRange pr{static_cast<uint16_t>(bounds[b]), static_cast<uint16_t>(bounds[b + 1] - 1)};
       here.clear();
       for (uint32_t i : sig) {
         if (terms[i]->ports.contains(pr.first)) here.push_back(terms[i]);
       }
-      auto hit = memo.find(here);
-      if (hit == memo.end()) hit = memo.emplace(here, allowed_sources(here)).first;
+      memo_key(here, key);
+      auto hit = memo.find(key);
+      if (hit == memo.end()) hit = memo.emplace(key, allowed_sources(here)).first;
       IPSet src = hit->second;
       if (src.empty()) continue;
       if (!cells.empty() && cells.back().ports.last + 1 == pr.first && cells.back().sources == src) {
@@ -234,6 +267,9 @@ Table Builder::for_device(size_t device) const {
     }
   }
   std::stable_sort(terms.begin(), terms.end(), [](const Term& a, const Term& b) { return a.order < b.order; });
+  // Equal source sets (a group named by several rules) become one pointer.
+  std::map<const IPSet*, const IPSet*, SetLess> canonical;
+  for (Term& t : terms) t.src = canonical.try_emplace(t.src, t.src).first->second;
 
   // Split the domain into elementary intervals at every term boundary and
   // group them by the terms that cover them.
