@@ -156,7 +156,9 @@ void run(const Scenario& sc, size_t n_packets) {
                         : Addr(Family::V6, (u128{0xfd7a115ca1e00000ull} << 64) | u128{rng()});
     }
     p.dst = p.src.is_v4() ? *parse_addr("100.64.0.1") : *parse_addr("fd7a:115c:a1e0::1");
-    p.proto = rng() % 4 == 0 ? 17 : 6;
+    // Mostly the rule's own protocol, so that lookups reach the sources.
+    bool rule_udp = r.protos.contains(17);
+    p.proto = rng() % 4 ? (rule_udp ? 17 : 6) : (rule_udp ? 6 : 17);
     p.port = rng() % 4 ? r.ports[0].first : static_cast<uint16_t>(r.ports[0].first + rng() % 8);
   }
 
