@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <iostream>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/compile_bundle.h"
@@ -73,8 +75,17 @@ int run_compile(const CompileOptions& o) {
     }
     size_t index = size_t(dev - inv.devices.data());
     json = tailcfg::to_json(compiler.for_node(index), 2);
+  } else if (o.out.empty()) {
+    // Every device's filter can be hundreds of megabytes at 10k devices:
+    // stream it, pretty only for a person at a terminal.
+    int indent = isatty(fileno(stdout)) ? 2 : 0;
+    std::ios::sync_with_stdio(false);
+    tailcfg::write_json_all(compiler, inv, std::cout, indent);
+    std::cout << "\n";
+    std::cout.flush();
+    return std::cout.good() ? kPass : kUsageOrIO;
   } else {
-    json = tailcfg::to_json_all(compiler, inv, 2);
+    json = tailcfg::to_json_all(compiler, inv, 0);
   }
   json += "\n";
 
