@@ -4,7 +4,7 @@
 #   2. RelWithDebInfo build in build/, every ctest test
 #   3. ASan+UBSan build (optimised, so the heavier tests stay fast) in build-asan/, the unit tests and fuzz seed corpora
 #   4. libFuzzer build with clang in build-fuzz/, each fuzz target for
-#      FUZZ_SECONDS (default 60) from its seed corpus
+#      FUZZ_SECONDS (default 30) from its seed corpus
 # Every stage runs even if an earlier one failed (a build failure skips only
 # the stage that needs it). The last line is "N passed, N failed" over the
 # stages; the exit status is non-zero if any stage failed.
@@ -16,7 +16,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 JOBS=${JOBS:-$(nproc)}
-FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 
 passed=0
 failed=0
