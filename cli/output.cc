@@ -1,4 +1,5 @@
 #include "cli/output.h"
+#include "compiler/common/json_text.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -113,28 +114,7 @@ std::string render_github(const Diagnostic& d) {
   return out;
 }
 
-std::string json_quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += char(c);
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
+std::string json_quote(std::string_view s) { return aclc::json_quote(s); }
 
 std::string diagnostic_json(const Diagnostic& d) {
   std::string out = "{\"severity\":";

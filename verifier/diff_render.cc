@@ -1,5 +1,7 @@
 #include "verifier/diff_render.h"
 
+#include "compiler/common/json_text.h"
+
 #include <cstdio>
 
 namespace aclc::verify {
@@ -46,27 +48,7 @@ std::string list_protocols(const ProtoSet& p) {
   return out;
 }
 
-std::string json_quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string json_quote(const std::string& s) { return aclc::json_quote(s); }
 
 std::string json_list(const std::vector<std::string>& v) {
   std::string out = "[";

@@ -1,4 +1,5 @@
 #include "compiler/back/policy_print.h"
+#include "compiler/common/json_text.h"
 
 #include <cstdio>
 #include <sstream>
@@ -6,27 +7,7 @@
 namespace aclc::policy {
 namespace {
 
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += char(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string quote(std::string_view s) { return json_quote(s); }
 
 std::string ports_text(const std::vector<PortRange>& ports) {
   std::string s;

@@ -1,4 +1,5 @@
 #include "compiler/front/hujson.h"
+#include "compiler/common/json_text.h"
 
 #include <cstdio>
 
@@ -425,27 +426,7 @@ class Parser {
 };
 
 void write_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += char(c);
-        }
-    }
-  }
-  out += '"';
+  append_json_string(out, s);
 }
 
 void write_value(std::string& out, const Value& v) {
