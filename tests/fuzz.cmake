@@ -34,6 +34,13 @@ set(ACLC_FUZZ_LIBS_wg_messages aclc_wg)
 set(ACLC_FUZZ_CORPUS_wg_messages ${ACLC_FUZZ_DIR}/corpus/wg)
 set(ACLC_FUZZ_DICT_wg_messages ${ACLC_FUZZ_DIR}/wg.dict)
 
+# Further targets each define themselves in tests/fuzz/targets/NAME.cmake
+# (list(APPEND ACLC_FUZZ_TARGETS NAME) and the three variables above).
+file(GLOB ACLC_FUZZ_TARGET_FILES CONFIGURE_DEPENDS ${ACLC_FUZZ_DIR}/targets/*.cmake)
+foreach(f ${ACLC_FUZZ_TARGET_FILES})
+  include(${f})
+endforeach()
+
 set(ACLC_FUZZ_MANIFEST "")
 set(ACLC_FUZZ_BINARIES "")
 foreach(name ${ACLC_FUZZ_TARGETS})
