@@ -201,6 +201,7 @@ class Device : public ConfigTarget {
   void clear_sessions(Peer& peer);
   void install_session(Peer& peer, wg::SessionKeys keys, wg::Instant now);
   void release_handshake_index(Peer& peer);
+  void handshake_complete(Peer& peer, wg::Instant now);
 
   // Outbound.
   bool seal_into(Peer& peer, uint8_t* buffer, size_t length, wg::Instant now, size_t& datagram_size);

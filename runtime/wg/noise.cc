@@ -228,4 +228,9 @@ void Handshake::clear() {
   state_ = State::kZeroed;
 }
 
+void Handshake::inherit_replay_state(const Handshake& previous) {
+  last_timestamp_ = previous.last_timestamp_;
+  last_initiation_accepted_ = previous.last_initiation_accepted_;
+}
+
 }  // namespace aclc::wg

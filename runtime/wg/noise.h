@@ -99,6 +99,11 @@ class Handshake {
   // Wipes chaining key, hash and ephemeral key; keeps the replay state.
   void clear();
 
+  // Adopts previous's replay state (greatest accepted timestamp, time of
+  // the last accepted initiation), so a handshake rebuilt for a new local
+  // key or preshared key accepts no initiation the old one would refuse.
+  void inherit_replay_state(const Handshake& previous);
+
   State state() const { return state_; }
   const PublicKey& remote_static() const { return remote_static_; }
   const Tai64n& last_timestamp() const { return last_timestamp_; }
