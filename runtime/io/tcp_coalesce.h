@@ -28,6 +28,9 @@
 
 namespace aclc::runtime::io {
 
+// Segments in one super-packet at most (also bounds writev's iovecs).
+inline constexpr size_t kMaxCoalescedSegments = 64;
+
 // One write(2): packets [first, first + count); count > 1 only for a run of
 // coalesced TCP segments.
 struct TunWrite {
