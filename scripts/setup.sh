@@ -22,6 +22,7 @@ PACKAGES=(
   libz3-dev
   libgit2-dev
   libcurl4-openssl-dev
+  libcpp-httplib-dev  # aclc serve (control/)
   libsodium-dev
   doctest-dev
   libb2-dev
