@@ -11,7 +11,7 @@
 namespace aclc::cli {
 
 int run_base_diff(const std::string& rev, const Inputs& in, Format format, Diagnostics& diags,
-                  Summary& summary) {
+                  Summary& summary, const std::string* head_text) {
   std::string err;
   GitRepo repo;
   std::filesystem::path dir = std::filesystem::path(in.policy_path).parent_path();
@@ -26,7 +26,7 @@ int run_base_diff(const std::string& rev, const Inputs& in, Format format, Diagn
     return kUsageOrIO;
   }
   base.name = rev + ":" + path;
-  auto text = read_file(in.policy_path, err);
+  auto text = head_text ? std::optional<std::string>(*head_text) : read_file(in.policy_path, err);
   if (!text) {
     diags.error(in.policy_path, {}, err, "io");
     return kUsageOrIO;

@@ -20,7 +20,9 @@ namespace aclc::cli {
 // Returns kPass, or kUsageOrIO with an error in `diags` when the revision or
 // the path at it does not exist. A base version that is invalid is a
 // warning, not a failure of the check.
+// With `head_text`, that text (the staged policy, or the policy at a pushed
+// revision) is the new side instead of the working file.
 int run_base_diff(const std::string& rev, const Inputs& in, Format format, Diagnostics& diags,
-                  Summary& summary);
+                  Summary& summary, const std::string* head_text = nullptr);
 
 }  // namespace aclc::cli

@@ -3,6 +3,7 @@
 
 #include "cli/check_base.h"
 #include "cli/commands.h"
+#include "cli/git_policy.h"
 #include "cli/lint_step.h"
 #include "cli/pipeline.h"
 #include "cli/prove_step.h"
@@ -21,6 +22,7 @@ struct CheckOptions {
   std::string dialect = "aclc";
   std::string format = "text";
   std::string base;  // --base REV
+  GitPolicySource source;  // --staged / --rev: the policy as git holds it
   bool strict = false;  // lint findings are errors
   bool no_lint = false;
 };
@@ -34,7 +36,17 @@ int run_check(const CheckOptions& o) {
 
   Diagnostics diags;
   Loaded loaded;
-  LoadStatus st = load_inputs(o.in, loaded, diags);
+  std::optional<std::string> git_text;
+  LoadStatus st = LoadStatus::InputError;
+  if (o.source.active()) {
+    git_text = read_git_policy(o.source, o.in.policy_path, diags);
+    if (git_text) {
+      summary.notes.push_back("checked " + o.source.describe(o.in.policy_path));
+      st = load_inputs_from_text(o.in, *git_text, loaded, diags);
+    }
+  } else {
+    st = load_inputs(o.in, loaded, diags);
+  }
   if (st == LoadStatus::InputError) {
     summary.exit_code = kUsageOrIO;
     print_report(format, diags, summary);
@@ -79,7 +91,8 @@ int run_check(const CheckOptions& o) {
   }
   // --base REV: the semantic diff of the change (cli/check_base.h).
   if (st == LoadStatus::Ok && !o.base.empty() &&
-      run_base_diff(o.base, o.in, format, diags, summary) != kPass) {
+      run_base_diff(o.base, o.in, format, diags, summary,
+                    git_text ? &*git_text : nullptr) != kPass) {
     summary.exit_code = kUsageOrIO;
     print_report(format, diags, summary);
     return summary.exit_code;
@@ -118,6 +131,14 @@ Runner add_check_command(CLI::App& app) {
                   "Also show what the change since git revision REV does to "
                   "access (the semantic diff of REV:PATH against the file); "
                   "appended as markdown to $GITHUB_STEP_SUMMARY when set");
+  auto* staged = cmd->add_flag("--staged", o->source.staged,
+                               "Check the policy as staged in git's index (what the next "
+                               "commit records), not the working file: the pre-commit hook's "
+                               "mode");
+  cmd->add_option("--rev", o->source.rev,
+                  "Check the policy as committed at git revision REV, not the working "
+                  "file: the pre-push hook's mode")
+      ->excludes(staged);
   cmd->add_option("--format", o->format, "text, json or github")
       ->check(CLI::IsMember({"text", "json", "github"}));
   cmd->add_flag("--strict", o->strict,

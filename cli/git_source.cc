@@ -2,6 +2,7 @@
 
 #include <git2.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
@@ -174,6 +175,52 @@ GitStatus GitRepo::read(const std::string& rev, const std::string& path, std::st
   Owned<git_blob, git_blob_free> blob;
   if (git_blob_lookup(&blob.p, impl_->repo, git_tree_entry_id(entry.p)) != 0) {
     error = "cannot read " + path + " at " + at_text + ": " + last_error();
+    return GitStatus::Error;
+  }
+  const char* data = static_cast<const char*>(git_blob_rawcontent(blob.p));
+  text.assign(data, static_cast<size_t>(git_blob_rawsize(blob.p)));
+  return GitStatus::Ok;
+}
+
+GitStatus GitRepo::hooks_dir(std::string& dir, std::string& error) {
+  Owned<git_config, git_config_free> config;
+  if (git_repository_config_snapshot(&config.p, impl_->repo) != 0) {
+    error = "cannot read the configuration of " + location_ + ": " + last_error();
+    return GitStatus::Error;
+  }
+  const char* hooks_path = nullptr;
+  if (git_config_get_string(&hooks_path, config.p, "core.hooksPath") == 0 && hooks_path &&
+      *hooks_path) {
+    std::filesystem::path p(hooks_path);
+    const char* wd = git_repository_workdir(impl_->repo);
+    if (p.is_relative() && wd) p = std::filesystem::path(wd) / p;
+    dir = p.lexically_normal().string();
+    return GitStatus::Ok;
+  }
+  dir = (std::filesystem::path(git_repository_path(impl_->repo)) / "hooks").string();
+  return GitStatus::Ok;
+}
+
+GitStatus GitRepo::read_staged(const std::string& path, std::string& text,
+                               std::string& error) {
+  Owned<git_index, git_index_free> index;
+  // git runs hooks with GIT_INDEX_FILE naming the index the commit is made
+  // from (`git commit -a` and `git commit PATH` stage into a temporary one).
+  const char* index_file = std::getenv("GIT_INDEX_FILE");
+  int rc = index_file && *index_file ? git_index_open(&index.p, index_file)
+                                     : git_repository_index(&index.p, impl_->repo);
+  if (rc != 0) {
+    error = "cannot read the index of " + location_ + ": " + last_error();
+    return GitStatus::Error;
+  }
+  const git_index_entry* entry = git_index_get_bypath(index.p, path.c_str(), 0);
+  if (entry == nullptr) {
+    error = path + " is not staged in " + location_;
+    return GitStatus::NoPath;
+  }
+  Owned<git_blob, git_blob_free> blob;
+  if (git_blob_lookup(&blob.p, impl_->repo, &entry->id) != 0) {
+    error = "cannot read the staged " + path + ": " + last_error();
     return GitStatus::Error;
   }
   const char* data = static_cast<const char*>(git_blob_rawcontent(blob.p));

@@ -51,6 +51,14 @@ class GitRepo {
   GitStatus read(const std::string& rev, const std::string& path, std::string& text,
                  std::string& error);
 
+  // The text of `path` as staged in the index (what `git commit` would
+  // record): NoPath when the index has no such entry.
+  GitStatus read_staged(const std::string& path, std::string& text, std::string& error);
+
+  // Where git looks for this repository's hooks: core.hooksPath (relative
+  // to the working tree) when set, else GIT_DIR/hooks.
+  GitStatus hooks_dir(std::string& dir, std::string& error);
+
   // A path as the repository names it: a path given relative to the
   // current directory (or absolute) inside the working tree becomes
   // relative to its root; anything else is returned unchanged.
