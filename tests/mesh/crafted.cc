@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "tests/mesh/error.h"
@@ -36,8 +37,8 @@ std::array<uint8_t, kInitiationSize> crafted_initiation(const Key32& responder_p
   return m;
 }
 
-HandshakeFlood::HandshakeFlood(const Netns& ns, uint16_t port, const Key32& responder_public)
-    : responder_(responder_public) {
+HandshakeFlood::HandshakeFlood(const Netns& ns, uint16_t port, const Key32& responder_public, size_t per_second)
+    : responder_(responder_public), per_second_(per_second) {
   if (sodium_init() < 0) throw Error("libsodium does not initialise");
   sock_ = socket_in(ns, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK);
   int size = 4 << 20;
@@ -71,7 +72,13 @@ void HandshakeFlood::run() {
   iovec iov[kBurst];
   size_t next = 0;
   uint8_t buf[256];
+  auto start = std::chrono::steady_clock::now();
   while (!stop_) {
+    if (per_second_) {
+      // Ahead of schedule: wait for the time the next burst is due.
+      auto due = start + std::chrono::microseconds(sent_ * 1000000 / per_second_);
+      if (due > std::chrono::steady_clock::now()) std::this_thread::sleep_until(due);
+    }
     for (size_t i = 0; i < kBurst; ++i) {
       iov[i] = {pool[next].data(), kInitiationSize};
       next = (next + 1) % kPool;

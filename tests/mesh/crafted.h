@@ -26,12 +26,14 @@ std::array<uint8_t, kInitiationSize> crafted_initiation(const Key32& responder_p
 // mac1 of msg (a type 1 or 2 message) under the recipient's public key.
 std::array<uint8_t, 16> mac1(const Key32& recipient_public, const uint8_t* msg, size_t mac1_offset);
 
-// Sends crafted initiations to 127.0.0.1:port from a socket in `ns` as fast
-// as the socket takes them (sendmmsg bursts), on its own thread, and counts
-// what comes back by type, until stop().
+// Sends crafted initiations to 127.0.0.1:port from a socket in `ns` in
+// sendmmsg bursts, paced to `per_second` (0: as fast as the socket takes
+// them), on its own thread, and counts what comes back by type, until
+// stop(). On a 2-core test machine an unpaced flood mostly measures how the
+// scheduler shares the cores between flooder and victim.
 class HandshakeFlood {
  public:
-  HandshakeFlood(const Netns& ns, uint16_t port, const Key32& responder_public);
+  HandshakeFlood(const Netns& ns, uint16_t port, const Key32& responder_public, size_t per_second = 0);
   ~HandshakeFlood();
   void stop();
   size_t sent() const { return sent_; }
@@ -42,6 +44,7 @@ class HandshakeFlood {
   void run();
   int sock_ = -1;
   Key32 responder_{};
+  size_t per_second_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<size_t> sent_{0};
   std::atomic<size_t> replies_[5] = {};

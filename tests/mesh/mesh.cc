@@ -32,7 +32,7 @@ bool verbose() { return std::getenv("MESH_VERBOSE") != nullptr; }
 
 }  // namespace
 
-const char* impl_name(Impl impl) { return impl == Impl::kMeshd ? "meshd" : "wireguard-go"; }
+std::string impl_name(Impl impl) { return impl == Impl::kMeshd ? "meshd" : "wireguard-go"; }
 
 void Node::reload() {
   if (daemon_.pid() > 0) kill(daemon_.pid(), SIGHUP);
@@ -134,7 +134,7 @@ void Mesh::start_daemon(Node& n) {
     must("mkdir -p " + quote(state));
     argv = {bin_.meshd,       "--foreground", n.iface_, "--private-key", key_path, "--control-key",
             kit_->control_public_key(), "--bundle", dir_ + "/" + n.name() + ".bundle", "--state-dir", state,
-            "--listen-port", std::to_string(n.listen_port_)};
+            "--listen-port", std::to_string(n.listen_port_), "--no-addresses"};
     if (n.spec_.time_scale > 0) {
       argv.push_back("--test-time-scale");
       argv.push_back(std::to_string(n.spec_.time_scale));
@@ -146,10 +146,10 @@ void Mesh::start_daemon(Node& n) {
   auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (true) {
     if (!n.daemon_.running())
-      throw Error(std::string(impl_name(n.impl())) + " for " + n.name() + " exited at start:\n" + tail(n.log_path_, 30));
+      throw Error(impl_name(n.impl()) + " for " + n.name() + " exited at start:\n" + tail(n.log_path_, 30));
     if (run("wg show " + quote(n.iface_) + " >/dev/null 2>&1").status == 0) break;
     if (std::chrono::steady_clock::now() > end)
-      throw Error(std::string(impl_name(n.impl())) + " for " + n.name() + " did not open its UAPI socket:\n" +
+      throw Error(impl_name(n.impl()) + " for " + n.name() + " did not open its UAPI socket:\n" +
                   tail(n.log_path_, 30));
     std::this_thread::sleep_for(Millis(20));
   }

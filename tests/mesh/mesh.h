@@ -27,7 +27,7 @@
 namespace mesh {
 
 enum class Impl { kWireguardGo, kMeshd };
-const char* impl_name(Impl impl);
+std::string impl_name(Impl impl);
 
 struct NodeSpec {
   std::string name;  // hostname in the bundle's device list; namespace suffix
