@@ -136,14 +136,7 @@ int Device::apply(const DeviceConfig& config) {
     if (peer == nullptr) {
       if (pc.update_only) continue;
       wg::PeerId id = next_peer_id_++;
-      auto jitter = [this] {
-        uint8_t b[4];
-        rng_(b, sizeof b);
-        uint32_t v = uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
-        auto max_us = std::chrono::duration_cast<std::chrono::microseconds>(wg::kRekeyTimeoutJitterMax).count();
-        return wg::Duration(std::chrono::microseconds(v % uint32_t(max_us)));
-      };
-      auto owned = std::make_unique<Peer>(id, pc.public_key, jitter);
+      auto owned = std::make_unique<Peer>(id, pc.public_key, jitter());
       peer = owned.get();
       peers_.emplace(id, std::move(owned));
       peer_ids_.emplace(pc.public_key, id);
@@ -225,6 +218,16 @@ std::optional<Key32> Device::public_key() const {
   return identity_->public_key;
 }
 
+wg::PeerTimers::Jitter Device::jitter() {
+  return [this] {
+    uint8_t b[4];
+    rng_(b, sizeof b);
+    uint32_t v = uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
+    auto max_us = std::chrono::duration_cast<std::chrono::microseconds>(wg::kRekeyTimeoutJitterMax).count();
+    return wg::Duration(std::chrono::microseconds(v % uint32_t(max_us)));
+  };
+}
+
 Peer* Device::peer_by_id(wg::PeerId id) {
   auto it = peers_.find(id);
   return it == peers_.end() ? nullptr : it->second.get();
@@ -250,7 +253,7 @@ void Device::set_private_key(const wg::Secret<32>& key) {
     if (!identity_) return;
     identity_.reset();
     cookie_checker_.reset();
-    for (auto& [id, peer] : peers_) clear_sessions(*peer);  // handshakes kept (cleared) for their replay state
+    for (auto& [id, peer] : peers_) expire_sessions(*peer);  // handshakes kept (cleared) for their replay state
     return;
   }
   if (identity_ && wg::equal_ct(key.view(), identity_->private_key.view())) return;
@@ -258,7 +261,7 @@ void Device::set_private_key(const wg::Secret<32>& key) {
   cookie_checker_.emplace(identity_->public_key);
   if (Peer* self = peer_by_key(identity_->public_key)) remove_peer(self->id);
   for (auto& [id, peer] : peers_) {
-    clear_sessions(*peer);
+    expire_sessions(*peer);
     rebuild_handshake(*peer);
   }
 }
@@ -287,6 +290,14 @@ void Device::clear_sessions(Peer& peer) {
   peer.keypairs.clear();
   release_handshake_index(peer);
   if (peer.handshake) peer.handshake->clear();
+}
+
+void Device::expire_sessions(Peer& peer) {
+  clear_sessions(peer);
+  // As wireguard-go's ExpireCurrentKeypairs: the next packet may start a
+  // handshake at once instead of waiting out REKEY_TIMEOUT.
+  peer.timers.stop();
+  peer.timers = wg::PeerTimers(jitter());
 }
 
 void Device::install_session(Peer& peer, wg::SessionKeys keys, Instant now) {

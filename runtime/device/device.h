@@ -199,6 +199,8 @@ class Device : public ConfigTarget {
   void set_private_key(const wg::Secret<32>& key);
   void rebuild_handshake(Peer& peer);
   void clear_sessions(Peer& peer);
+  void expire_sessions(Peer& peer);  // after a key change: sessions and timers reset
+  wg::PeerTimers::Jitter jitter();
   void install_session(Peer& peer, wg::SessionKeys keys, wg::Instant now);
   void release_handshake_index(Peer& peer);
   void handshake_complete(Peer& peer, wg::Instant now);

@@ -1,0 +1,235 @@
+// The device's data path over a fake network: staging, batching, cryptokey
+// routing, replayed and forged transport packets, roaming, the packet
+// policy both ways, malformed input.
+#include <doctest/doctest.h>
+
+#include "tests/runtime/device_test_net.h"
+
+namespace aclc::runtime {
+namespace {
+
+using namespace testnet;
+
+TEST_CASE("device: staged packets leave in order after the handshake; the oldest overflow") {
+  Net net;
+  DeviceOptions small;
+  small.staged_per_peer = 8;
+  Node& a = net.add(small);
+  Node& b = net.add();
+  Net::pair(a, b);
+  for (int i = 0; i < 12; ++i) a.device->send_packet(a.packet_to(b, 100, uint8_t(i)), net.now);
+  CHECK(net.in_flight.size() == 1);  // one initiation, not twelve
+  CHECK(a.device->counters().staged_overflow == 4);
+  net.pump();
+  REQUIRE(b.delivered.size() == 8);
+  for (int i = 0; i < 8; ++i) CHECK(b.delivered[size_t(i)] == a.packet_to(b, 100, uint8_t(i + 4)));
+  CHECK(a.runtime_of(b).staged == 0);
+}
+
+TEST_CASE("device: the responder sends no data before key confirmation") {
+  Net net;
+  Node& a = net.add();
+  Node& b = net.add();
+  Net::pair(a, b);
+  a.device->send_packet(a.packet_to(b), net.now);
+  Wire initiation = net.in_flight.front();
+  net.in_flight.clear();
+  net.deliver(initiation);
+  b.device->process_handshakes(net.now);
+  REQUIRE(net.in_flight.size() == 1);  // the response
+  Wire response = net.in_flight.front();
+  net.in_flight.clear();
+  CHECK_FALSE(b.runtime_of(a).has_session);  // waiting in next
+
+  b.device->send_packet(b.packet_to(a, 84, 3), net.now);
+  CHECK(b.runtime_of(a).staged == 1);
+  for (const Wire& w : net.in_flight) CHECK(w.bytes[0] != 4);  // no transport message left b
+  net.in_flight.push_front(response);
+  net.run_for(wg::kRekeyTimeout + wg::kRekeyTimeoutJitterMax);
+  CHECK(a.delivered.size() == 1);
+  CHECK(b.delivered.size() == 1);
+}
+
+TEST_CASE("device: a batch is encrypted in place and sent as one call per peer") {
+  Net net;
+  Node& a = net.add();
+  Node& b = net.add();
+  Node& c = net.add();
+  Net::pair(a, b);
+  Net::pair(a, c);
+  a.device->send_packet(a.packet_to(b), net.now);
+  a.device->send_packet(a.packet_to(c), net.now);
+  net.pump();
+  b.delivered.clear(), c.delivered.clear(), a.send_calls.clear();
+
+  std::vector<std::vector<uint8_t>> buffers;
+  std::vector<OutboundPacket> batch;
+  for (int i = 0; i < 10; ++i) {
+    Bytes p = a.packet_to(i % 2 ? c : b, 1400, uint8_t(i));
+    Bytes buffer(kPacketHeadroom + p.size() + kPacketTailroom, 0xee);
+    std::memcpy(buffer.data() + kPacketHeadroom, p.data(), p.size());
+    buffers.push_back(std::move(buffer));
+  }
+  for (auto& buffer : buffers) batch.push_back({buffer, 1400});
+  a.device->send_packets(batch, net.now);
+  REQUIRE(a.send_calls.size() == 2);
+  CHECK(a.send_calls[0] == std::vector<size_t>(5, 16 + 1408 + 16));  // equal sizes: GSO-ready
+  CHECK(a.send_calls[1] == std::vector<size_t>(5, 16 + 1408 + 16));
+  net.pump();
+  REQUIRE(b.delivered.size() == 5);
+  REQUIRE(c.delivered.size() == 5);
+  CHECK(b.delivered[4] == a.packet_to(b, 1400, 8));
+  CHECK(c.delivered[4] == a.packet_to(c, 1400, 9));
+
+  // A buffer without tail room is refused, not overrun.
+  Bytes tight(kPacketHeadroom + 84);
+  OutboundPacket bad{tight, 84};
+  a.device->send_packets(std::span<OutboundPacket>(&bad, 1), net.now);
+  CHECK(a.device->counters().malformed == 1);
+}
+
+TEST_CASE("device: an inner source outside the sending peer's allowed IPs is dropped (cryptokey routing)") {
+  Net net;
+  Node& a = net.add();
+  Node& b = net.add();
+  Node& c = net.add();
+  Net::pair(a, b);
+  Net::pair(a, c);
+  // c pretends to be b inside its tunnel to a.
+  c.device->send_packet(ipv4_packet(b.ip(), a.ip(), 84, 7), net.now);
+  net.pump();
+  CHECK(a.delivered.empty());
+  CHECK(a.device->counters().cryptokey_mismatch == 1);
+  CHECK(a.policy.asked_in == 0);  // dropped before the filter
+  c.device->send_packet(c.packet_to(a), net.now);
+  net.pump();
+  CHECK(a.delivered.size() == 1);
+}
+
+TEST_CASE("device: replayed and forged transport packets are dropped and counted") {
+  Net net;
+  Node& a = net.add();
+  Node& b = net.add();
+  Net::pair(a, b);
+  a.device->send_packet(a.packet_to(b, 84, 1), net.now);
+  net.pump();
+  REQUIRE(b.delivered.size() == 1);
+  a.device->send_packet(a.packet_to(b, 84, 2), net.now);
+  net.pump();
+  REQUIRE(b.delivered.size() == 2);
+  Wire data = net.log.back();
+  REQUIRE(data.bytes.size() == 128);
+
+  net.in_flight.push_back(data);  // replay
+  net.pump();
+  CHECK(b.delivered.size() == 2);
+  CHECK(b.device->counters().auth_failed == 1);
+
+  for (size_t i : {size_t(16), size_t(60), data.bytes.size() - 1, size_t(8)}) {  // ciphertext, tag, counter
+    Wire forged = data;
+    forged.bytes[i] ^= 0x40;
+    net.in_flight.push_back(forged);
+  }
+  Wire unknown = data;
+  unknown.bytes[4] ^= 1;  // no such receiver index
+  net.in_flight.push_back(unknown);
+  net.pump();
+  CHECK(b.delivered.size() == 2);
+  CHECK(b.device->counters().auth_failed == 5);
+  CHECK(b.device->counters().no_keypair == 1);
+
+  // A forged high counter did not slide the window: the next genuine packet passes.
+  a.device->send_packet(a.packet_to(b, 84, 3), net.now);
+  net.pump();
+  CHECK(b.delivered.size() == 3);
+}
+
+TEST_CASE("device: only authenticated packets move a peer's endpoint (roaming)") {
+  Net net;
+  Node& a = net.add();
+  Node& b = net.add();
+  Net::pair(a, b);
+  a.device->send_packet(a.packet_to(b), net.now);
+  net.pump();
+  Endpoint roamed = endpoint4(203, 0, 113, 9, 40000);
+
+  a.device->send_packet(a.packet_to(b, 84, 5), net.now);
+  Wire w = net.in_flight.front();
+  net.in_flight.clear();
+  Wire forged = w;
+  forged.from = roamed;
+  forged.bytes[40] ^= 1;
+  net.deliver(forged);
+  DeviceStatus s;
+  CHECK(*b.peer_status(a, s)->endpoint == a.address);
+
+  Wire genuine = w;
+  genuine.from = roamed;
+  net.deliver(genuine);
+  CHECK(b.delivered.size() == 2);
+  CHECK(*b.peer_status(a, s)->endpoint == roamed);
+  b.device->send_packet(b.packet_to(a), net.now);
+  REQUIRE(net.in_flight.size() == 1);
+  CHECK(net.in_flight.front().to == roamed);  // replies follow the peer
+}
+
+TEST_CASE("device: the packet policy's verdict is respected both ways") {
+  Net net;
+  Node& a = net.add();
+  Node& b = net.add();
+  Net::pair(a, b);
+  a.device->send_packet(a.packet_to(b), net.now);
+  net.pump();
+  REQUIRE(b.delivered.size() == 1);
+
+  b.policy.admit_in = false;
+  a.device->send_packet(a.packet_to(b), net.now);
+  net.pump();
+  CHECK(b.delivered.size() == 1);
+  CHECK(b.device->counters().policy_inbound == 1);
+
+  a.policy.admit_out = false;
+  size_t logged = net.log.size();
+  a.device->send_packet(a.packet_to(b), net.now);
+  CHECK(net.in_flight.empty());
+  net.pump();
+  CHECK(net.log.size() == logged);
+  CHECK(a.device->counters().policy_outbound == 1);
+  CHECK(a.runtime_of(b).staged == 0);  // refused packets are not staged either
+}
+
+TEST_CASE("device: unroutable, malformed and unsolicited input is dropped silently") {
+  Net net;
+  Node& a = net.add();
+  Node& b = net.add();
+  Net::pair(a, b);
+  a.device->send_packet(ipv4_packet(a.ip(), {10, 0, 0, 99}, 84, 0), net.now);
+  CHECK(a.device->counters().no_route == 1);
+  a.device->send_packet(Bytes{0x45, 0}, net.now);
+  Bytes v5(40, 0);
+  v5[0] = 0x50;
+  a.device->send_packet(v5, net.now);
+  CHECK(a.device->counters().malformed == 2);
+  CHECK(net.in_flight.empty());
+
+  uint64_t before = a.device->counters().malformed;
+  auto rng = seeded_random(99);
+  Endpoint stranger = endpoint4(198, 51, 100, 1, 9);
+  for (size_t size : {0, 1, 4, 31, 32, 64, 92, 148, 200, 1500}) {
+    Bytes junk(size);
+    if (size) rng(junk.data(), size);
+    for (uint8_t type : {1, 2, 3, 4}) {
+      if (size) junk[0] = type;
+      if (size >= 4) junk[1] = junk[2] = junk[3] = 0;
+      a.device->receive_datagram(stranger, junk, net.now);
+    }
+  }
+  a.device->process_handshakes(net.now);
+  CHECK(net.in_flight.empty());  // never an answer to unauthenticated input
+  const DeviceCounters& c = a.device->counters();
+  CHECK(c.malformed - before + c.bad_mac1 + c.no_keypair + c.handshake_rejected == 40);
+  CHECK(a.delivered.empty());
+}
+
+}  // namespace
+}  // namespace aclc::runtime
