@@ -1,0 +1,131 @@
+// ci/aclc-ci.sh as GitHub Actions runs it on a pull request: a clone whose
+// origin has main, a branch with a change, GITHUB_ACTIONS, GITHUB_BASE_REF
+// and GITHUB_STEP_SUMMARY set. A good change passes and its semantic diff
+// lands in the job summary; a broken one fails with a file:line annotation.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+Result sh(const std::string& dir, const std::string& cmd) {
+  std::string full = "cd " + quote(dir) + " && (" + cmd + ") 2>&1";
+  Result r;
+  FILE* p = popen(full.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+void write(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const char* kDevices = R"({"devices": [
+  {"hostname": "laptop", "addresses": ["100.64.0.1"], "user": "alice@example.com"},
+  {"hostname": "db", "addresses": ["100.64.0.2"], "tags": ["tag:db"]}]})";
+
+std::string policy(const std::string& ports) {
+  return R"({
+  "tagOwners": {"tag:db": ["alice@example.com"]},
+  "acls": [
+    {"action": "accept", "src": ["alice@example.com"], "dst": ["tag:db:)" +
+         ports + R"("]}
+  ],
+  "assertions": [
+    {"src": "alice@example.com", "deny": ["tag:db:22"]}
+  ]
+}
+)";
+}
+
+// origin.git has main; work is a clone on branch "change".
+struct PullRequest {
+  std::string root, work;
+  PullRequest() {
+    char tmpl[] = "/tmp/aclc-ci-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    root = tmpl;
+    work = root + "/work";
+    REQUIRE(sh(root, "git init -q -b main seed && cd seed && git config user.email t@e && "
+                     "git config user.name T")
+                .exit_code == 0);
+    write(root + "/seed/devices.json", kDevices);
+    write(root + "/seed/policy.hujson", policy("5432"));
+    REQUIRE(sh(root, "cd seed && git add . && git commit -q -m initial && cd .. && "
+                     "git clone -q --bare seed origin.git && git clone -q origin.git work && "
+                     "cd work && git config user.email t@e && git config user.name T && "
+                     "git checkout -q -b change")
+                .exit_code == 0);
+  }
+  ~PullRequest() { std::system(("rm -rf " + quote(root)).c_str()); }
+
+  Result ci(const std::string& step) const {
+    std::string env = "GITHUB_ACTIONS=true GITHUB_BASE_REF=main GITHUB_STEP_SUMMARY=" +
+                      quote(root + "/summary.md") + " ACLC=" + quote(ACLC_BIN) +
+                      " ACLC_NODES=devices.json NO_COLOR=1 ";
+    return sh(work, env + "sh " + quote(std::string(ACLC_SOURCE_DIR) + "/ci/aclc-ci.sh") +
+                        " " + step);
+  }
+};
+
+TEST_CASE("aclc-ci.sh check: a good pull request passes and its diff is in the job summary") {
+  PullRequest pr;
+  write(pr.work + "/policy.hujson", policy("5432,6379"));
+  REQUIRE(sh(pr.work, "git commit -q -am 'allow redis'").exit_code == 0);
+  Result r = pr.ci("check");
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  std::string summary = slurp(pr.root + "/summary.md");
+  INFO(summary);
+  CHECK(summary.find("6379") != std::string::npos);
+}
+
+TEST_CASE("aclc-ci.sh check: a pull request that breaks an assertion fails with an annotation") {
+  PullRequest pr;
+  write(pr.work + "/policy.hujson", policy("22,5432"));
+  REQUIRE(sh(pr.work, "git commit -q -am 'open ssh'").exit_code == 0);
+  Result r = pr.ci("check");
+  INFO(r.out);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("::error file=policy.hujson,line=") != std::string::npos);
+}
+
+TEST_CASE("aclc-ci.sh: usage errors and a missing API key exit 2") {
+  PullRequest pr;
+  CHECK(pr.ci("").exit_code == 2);
+  Result r = pr.ci("deploy");
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.find("TS_API_KEY") != std::string::npos);
+}
+
+}  // namespace
