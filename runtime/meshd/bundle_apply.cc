@@ -1,10 +1,9 @@
 #include "runtime/meshd/bundle_apply.h"
 
-#include <arpa/inet.h>
-
-#include <charconv>
 #include <map>
 #include <set>
+
+#include "runtime/uapi/endpoint_text.h"
 
 namespace aclc::meshd {
 namespace {
@@ -23,25 +22,9 @@ std::optional<Endpoint> first_endpoint(const bundle::Peer& p) {
 }  // namespace
 
 std::optional<Endpoint> parse_numeric_endpoint(std::string_view text) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 >= text.size()) return std::nullopt;
-  std::string_view host = text.substr(0, colon), port_text = text.substr(colon + 1);
-  unsigned port = 0;
-  auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || p != port_text.data() + port_text.size() || port == 0 || port > 65535)
-    return std::nullopt;
-  Endpoint ep;
-  ep.port = uint16_t(port);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    std::string h(host.substr(1, host.size() - 2));
-    if (inet_pton(AF_INET6, h.c_str(), ep.address.data()) != 1) return std::nullopt;
-    ep.family = 6;
-    return ep;
-  }
-  std::string h(host);
-  if (h.find(':') != std::string::npos || inet_pton(AF_INET, h.c_str(), ep.address.data()) != 1)
-    return std::nullopt;
-  ep.family = 4;
+  // UAPI's parser: the same strict rules `wg set ... endpoint` follows.
+  auto ep = runtime::uapi::parse_endpoint(text);
+  if (!ep || ep->port == 0) return std::nullopt;
   return ep;
 }
 
@@ -125,9 +108,9 @@ ApplyReport BundleApplier::apply(std::shared_ptr<const bundle::Bundle> next) {
   }
   for (auto& w : plan.warnings) report.lines.push_back(std::move(w));
   if (targets_.install_filter) targets_.install_filter(next);
-  if (next && targets_.set_addresses) {
-    std::string error = targets_.set_addresses(next->addresses);
-    if (!error.empty()) report.lines.push_back("addresses: " + error);
+  if (next && targets_.configure_interface) {
+    std::string error = targets_.configure_interface(*next);
+    if (!error.empty()) report.lines.push_back("interface: " + error);
   }
   if (rc == 0) applied_ = std::move(next);
   return report;

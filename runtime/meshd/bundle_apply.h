@@ -45,12 +45,13 @@ std::optional<runtime::Endpoint> parse_numeric_endpoint(std::string_view text);
 runtime::AllowedIp to_allowed_ip(const bundle::Prefix& p);
 
 // Where a bundle goes. install_filter receives the bundle to enforce
-// (null: none, inbound admits nothing); set_addresses (optional) puts the
-// node's own addresses on the interface and returns "" or an error.
+// (null: none, inbound admits nothing); configure_interface (optional) puts
+// the node's own addresses and its peers' routes on the interface
+// (interface_addresses.h) and returns "" or the problems.
 struct ApplyTargets {
   runtime::ConfigTarget& device;
   std::function<void(std::shared_ptr<const bundle::Bundle>)> install_filter;
-  std::function<std::string(const std::vector<bundle::Prefix>&)> set_addresses;
+  std::function<std::string(const bundle::Bundle&)> configure_interface;
 };
 
 struct ApplyReport {

@@ -69,6 +69,10 @@ Options:
   --state-dir DIR           where meshd keeps the last accepted bundle and its
                             serial, so a restart cannot be rolled back to an
                             older bundle (default /var/lib/meshd/IFACE)
+  --device-name NAME        the device name bundles must be for (the
+                            hostname in aclc's device list); by default the
+                            name of the first bundle accepted, remembered in
+                            the state directory
   --listen-port N           UDP port for WireGuard (default 51820; 0: any)
   --mtu N                   interface MTU (default 1420)
   --no-addresses            do not put the bundle's addresses on IFACE (for
@@ -112,6 +116,7 @@ ParseResult parse_options(const std::vector<std::string>& args) {
       {"--control-key", [&](const std::string& v) { o.control_key_path = v; return true; }},
       {"--bundle", [&](const std::string& v) { o.bundle_path = v; return true; }},
       {"--state-dir", [&](const std::string& v) { o.state_dir = v; return true; }},
+      {"--device-name", [&](const std::string& v) { o.device_name = v; return true; }},
       {"--uapi-dir", [&](const std::string& v) { o.uapi_dir = v; return true; }},
       {"--log-decisions", [&](const std::string& v) { o.decision_log = v; return true; }},
       {"--listen-port",

@@ -19,6 +19,7 @@ struct Options {
   std::string control_key_path;  // control public key (`aclc keygen`'s KEY.pub)
   std::string bundle_path;       // the signed bundle to load (and reload on SIGHUP)
   std::string state_dir;         // default /var/lib/meshd/IFACE
+  std::string device_name;       // "" : pinned by the first accepted bundle
   std::string uapi_dir = "/var/run/wireguard";
   uint16_t listen_port = 51820;  // 0: the kernel picks
   uint32_t mtu = 1420;

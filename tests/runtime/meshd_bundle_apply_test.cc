@@ -65,8 +65,8 @@ struct Fixture {
   std::vector<std::vector<bundle::Prefix>> addresses;
   BundleApplier applier{ApplyTargets{
       device, [this](std::shared_ptr<const bundle::Bundle> b) { filters.push_back(b); },
-      [this](const std::vector<bundle::Prefix>& a) {
-        addresses.push_back(a);
+      [this](const bundle::Bundle& b) {
+        addresses.push_back(b.addresses);
         return std::string();
       }}};
 };

@@ -40,12 +40,13 @@ TEST_CASE("meshd options: the required set, with defaults") {
 
 TEST_CASE("meshd options: every option, both spellings, anywhere") {
   ParseResult r = parse_options({"--foreground", "--private-key=/k", "-f", "--control-key", "/c",
-                                 "wg7", "--bundle", "/b", "--state-dir", "/s", "--listen-port=0",
+                                 "wg7", "--bundle", "/b", "--state-dir", "/s", "--listen-port=0", "--device-name", "n1",
                                  "--mtu", "1280", "--log-decisions", "-", "--log-level", "debug",
                                  "--uapi-dir", "/u", "--test-time-scale", "60", "--no-addresses"});
   REQUIRE(r.action == Action::kRun);
   CHECK(r.options.iface == "wg7");
   CHECK(r.options.state_dir == "/s");
+  CHECK(r.options.device_name == "n1");
   CHECK(r.options.listen_port == 0);
   CHECK(r.options.mtu == 1280);
   CHECK(r.options.decision_log == "-");
@@ -62,7 +63,7 @@ TEST_CASE("meshd options: help and version win over everything") {
   std::string usage = aclc::meshd::usage_text();
   for (const char* opt : {"--private-key", "--control-key", "--bundle", "--state-dir",
                           "--listen-port", "--mtu", "--log-decisions", "--log-level",
-                          "--uapi-dir", "--test-time-scale", "--no-addresses", "SIGHUP"})
+                          "--uapi-dir", "--test-time-scale", "--device-name", "--no-addresses", "SIGHUP"})
     CHECK_MESSAGE(usage.find(opt) != std::string::npos, opt);
 }
 
