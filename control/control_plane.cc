@@ -45,6 +45,8 @@ std::unique_ptr<ControlPlane> ControlPlane::open(const Options& o, bundle::Signi
   if (!state) return nullptr;
   cp->state_ = std::move(*state);
   cp->control_public_key_ = bundle::public_key_to_text(key.public_key());
+  while (!cp->control_public_key_.empty() && cp->control_public_key_.back() == '\n')
+    cp->control_public_key_.pop_back();
   cp->publisher_ = std::make_unique<Publisher>(o.state_dir, std::move(key), o.bundle_ttl, o.verify);
   if (!cp->publisher_->load(error)) return nullptr;
   auto cur = cp->history_.current(error);

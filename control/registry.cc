@@ -16,7 +16,10 @@ std::optional<std::pair<std::string, std::string>> addresses_for(uint64_t n) {
   std::string a = std::to_string(v4 >> 24) + "." + std::to_string((v4 >> 16) & 255) + "." +
                   std::to_string((v4 >> 8) & 255) + "." + std::to_string(v4 & 255);
   char hex[16];
-  std::snprintf(hex, sizeof hex, "%x:%x", unsigned(n >> 16), unsigned(n & 0xffff));
+  if (n >> 16)
+    std::snprintf(hex, sizeof hex, "%x:%x", unsigned(n >> 16), unsigned(n & 0xffff));
+  else
+    std::snprintf(hex, sizeof hex, "%x", unsigned(n));
   std::string b = "fd7a:115c:a1e0::" + std::string(hex);
   return std::make_pair(a, b);
 }
