@@ -233,3 +233,68 @@ TEST_CASE("device: unroutable, malformed and unsolicited input is dropped silent
 
 }  // namespace
 }  // namespace aclc::runtime
+
+namespace aclc::runtime {
+namespace {
+
+using namespace testnet;
+
+Bytes ipv6_packet(uint8_t src_last, uint8_t dst_last, size_t payload, uint8_t fill) {
+  Bytes p(40 + payload, fill);
+  std::memset(p.data(), 0, 40);
+  p[0] = 0x60;
+  p[4] = uint8_t(payload >> 8), p[5] = uint8_t(payload);
+  p[6] = 17, p[7] = 64;
+  p[8] = 0xfd, p[23] = src_last;
+  p[24] = 0xfd, p[39] = dst_last;
+  return p;
+}
+
+TEST_CASE("device: IPv6 inside the tunnel and an IPv6 endpoint") {
+  Net net;
+  Node& a = net.add();
+  Node& b = net.add();
+  b.address = Endpoint{};
+  b.address.family = 6;
+  b.address.address[0] = 0x20, b.address.address[1] = 0x01, b.address.address[15] = 2;
+  b.address.port = 51820;
+  Net::pair(a, b);
+  auto v6 = [](uint8_t last) {
+    AllowedIp ip;
+    ip.family = 6;
+    ip.address[0] = 0xfd, ip.address[15] = last;
+    ip.bits = 128;
+    return ip;
+  };
+  PeerConfig to_b;
+  to_b.public_key = b.public_key;
+  to_b.add_allowed_ips.push_back(v6(2));
+  PeerConfig to_a;
+  to_a.public_key = a.public_key;
+  to_a.add_allowed_ips.push_back(v6(1));
+  DeviceConfig ca, cb;
+  ca.peers.push_back(to_b);
+  cb.peers.push_back(to_a);
+  REQUIRE(a.device->apply(ca) == 0);
+  REQUIRE(b.device->apply(cb) == 0);
+
+  a.device->send_packet(ipv6_packet(1, 2, 100, 1), net.now);
+  net.pump();
+  REQUIRE(b.delivered.size() == 1);
+  CHECK(b.delivered[0] == ipv6_packet(1, 2, 100, 1));  // padding trimmed by the IPv6 length
+  b.device->send_packet(ipv6_packet(2, 1, 7, 2), net.now);
+  net.pump();
+  REQUIRE(a.delivered.size() == 1);
+  CHECK(a.delivered[0] == ipv6_packet(2, 1, 7, 2));
+  DeviceStatus s;
+  CHECK(a.peer_status(b, s)->allowed_ips.back() == v6(2));
+
+  // A v6 source b does not own is refused.
+  b.device->send_packet(ipv6_packet(9, 1, 7, 3), net.now);
+  net.pump();
+  CHECK(a.delivered.size() == 1);
+  CHECK(a.device->counters().cryptokey_mismatch == 1);
+}
+
+}  // namespace
+}  // namespace aclc::runtime
