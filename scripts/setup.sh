@@ -30,6 +30,9 @@ PACKAGES=(
   nftables
   iproute2
   iputils-ping
+  # meshd's UAPI and interop tests (`wg` against meshd; wireguard-go as the peer)
+  wireguard-tools
+  wireguard-go
 )
 
 export DEBIAN_FRONTEND=noninteractive
