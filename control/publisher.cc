@@ -100,8 +100,14 @@ bool Publisher::load(std::string& error) {
   if (DIR* d = ::opendir(dir_.c_str())) {
     while (dirent* e = ::readdir(d)) {
       std::string name = e->d_name;
-      if (name.empty() || name[0] == '.' || !ends_with(name, kSuffix)) continue;
+      if (name == "." || name == "..") continue;
       std::string path = dir_ + "/" + name;
+      // Staged or half-written files of a publish a crash interrupted.
+      if (name[0] == '.' || name.find(".tmp.") != std::string::npos) {
+        ::unlink(path.c_str());
+        continue;
+      }
+      if (!ends_with(name, kSuffix)) continue;
       auto bytes = read_whole(path, error);
       if (!bytes) {
         ::closedir(d);
