@@ -121,6 +121,10 @@ ApiResponse ApiClient::once(const std::string& method, const std::string& url,
     r.etag = h.etag;
   } else {
     r.transport_error = curl_easy_strerror(rc);
+    // A refused or dropped connection may heal; a certificate error won't.
+    r.transient = rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
+                  rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+                  rc == CURLE_COULDNT_RESOLVE_HOST;
   }
   retry_after = h.retry_after;
   curl_slist_free_all(list);
@@ -139,7 +143,7 @@ ApiResponse ApiClient::request(const std::string& method, const std::string& pat
     double retry_after = -1;
     r = once(method, url, body, headers, retry_after);
     r.attempts = i;
-    bool again = r.status == 0 || retryable_status(r.status);
+    bool again = r.status == 0 ? r.transient : retryable_status(r.status);
     if (!again || i == attempts) break;
     // Exponential backoff with jitter (half fixed, half random, so that
     // clients that failed together do not retry together), or the server's

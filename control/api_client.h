@@ -29,6 +29,7 @@ struct ApiResponse {
   std::string body;
   std::string etag;             // the ETag header, unquoted
   std::string transport_error;  // libcurl's reason when status == 0
+  bool transient = false;       // a transport error worth retrying
   unsigned attempts = 0;
 };
 
