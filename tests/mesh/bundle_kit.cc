@@ -72,6 +72,7 @@ std::string BundleKit::compile(const std::string& policy_path, const std::string
                                unsigned long serial, bool verify) {
   control_public_key();
   std::string out = dir_ + "/bundles-" + std::to_string(serial);
+  must("mkdir -p " + quote(out));
   must(quote(aclc_) + " compile " + quote(policy_path) + " --nodes " + quote(devices_path) +
            " --format bundle --sign-key " + quote(secret_) + " --serial " + std::to_string(serial) + " --out " +
            quote(out) + (verify ? "" : " --no-verify"),

@@ -95,7 +95,7 @@ std::vector<DeviceEntry> Mesh::devices() const {
     d.user = n->spec_.user;
     d.tags = n->spec_.tags;
     d.wireguard_public_key = n->public_key();
-    d.endpoint = "127.0.0.1:" + std::to_string(n->advertised_port_);
+    d.endpoint = endpoint(*n);
     out.push_back(d);
   }
   return out;
@@ -107,7 +107,7 @@ void Mesh::compile_bundles(const std::string& policy) {
   std::string policy_path = dir_ + "/policy-" + std::to_string(serial_) + ".hujson";
   std::string devices_path = dir_ + "/devices.json";
   write_file(policy_path, policy);
-  write_file(devices_path, devices_json(devices()));
+  write_file(devices_path, devices_json_.empty() ? devices_json(devices()) : devices_json_);
   std::string out = kit_->compile(policy_path, devices_path, serial_);
   for (auto& n : nodes_) n->bundle_path_ = out + "/" + n->name() + ".bundle";
   // meshd reads --bundle at every SIGHUP: point a stable path at the newest.
@@ -163,7 +163,8 @@ void Mesh::start_daemon(Node& n) {
   must(ip + "route add " + kMeshRoute + " dev " + n.iface_);
 }
 
-void Mesh::start(const std::string& policy) {
+void Mesh::start(const std::string& policy, const std::string& devices) {
+  devices_json_ = devices;
   bool any_meshd = false;
   for (auto& n : nodes_) any_meshd |= n->impl() == Impl::kMeshd;
   if (any_meshd) compile_bundles(policy);

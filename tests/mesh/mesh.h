@@ -90,14 +90,18 @@ class Mesh {
   // Starts every node and peers every pair: wireguard-go by `wg set`
   // (allowed IPs: the peer's address; no keepalive, so the first packet
   // decides who initiates), meshd by a bundle compiled from `policy` (aclc
-  // dialect, the device list being the nodes). Throws mesh::Error.
-  void start(const std::string& policy = kAllowAll);
+  // dialect) and a device list: `devices_json` if given (it must list every
+  // node with its key and endpoint), else one made from the nodes
+  // (devices()). Throws mesh::Error.
+  void start(const std::string& policy = kAllowAll, const std::string& devices_json = "");
   // Recompiles with `policy` under a higher serial and SIGHUPs meshd nodes.
   void reload_policy(const std::string& policy);
 
   const Netns& udp() const { return *udp_; }
   const std::string& dir() const { return dir_; }
   std::vector<DeviceEntry> devices() const;
+  // Where a node is reached from its peers: "127.0.0.1:<port>".
+  std::string endpoint(const Node& node) const { return "127.0.0.1:" + std::to_string(node.advertised_port_); }
   // The tail of every daemon's log, for failure messages.
   std::string logs(size_t lines_per_node = 25) const;
 
@@ -106,6 +110,7 @@ class Mesh {
  private:
   void start_daemon(Node& n);
   void compile_bundles(const std::string& policy);
+  std::string devices_json_;  // the device list given to start(), if any
 
   Binaries bin_;
   std::string dir_;
