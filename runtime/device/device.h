@@ -146,6 +146,7 @@ struct PeerRuntime {
 
 class Device : public ConfigTarget {
  public:
+  // Initialises libsodium (throws std::runtime_error if it cannot).
   Device(DeviceOutput& output, PacketPolicy& policy, wg::RandomSource rng = wg::system_random,
          WallClock wall = system_wall_clock, DeviceOptions options = {});
   ~Device() override;

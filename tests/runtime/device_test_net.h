@@ -5,6 +5,9 @@
 #ifndef ACLC_TESTS_RUNTIME_DEVICE_TEST_NET_H_
 #define ACLC_TESTS_RUNTIME_DEVICE_TEST_NET_H_
 
+#include <doctest/doctest.h>
+
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -55,6 +58,7 @@ inline AllowedIp prefix4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint8_t bit
 // length; the payload bytes are `fill`.
 inline Bytes ipv4_packet(const std::array<uint8_t, 4>& src, const std::array<uint8_t, 4>& dst, size_t size,
                          uint8_t fill) {
+  size = std::max<size_t>(size, 28);
   Bytes p(size, fill);
   std::memset(p.data(), 0, 28);
   p[0] = 0x45;
