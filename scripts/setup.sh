@@ -33,6 +33,7 @@ PACKAGES=(
   # meshd's UAPI and interop tests (`wg` against meshd; wireguard-go as the peer)
   wireguard-tools
   wireguard-go
+  iperf3              # bench/bench_meshd.sh
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -21,3 +21,8 @@ function(aclc_mesh_test name source)
     add_dependencies(${name} meshd aclc)
   endif()
 endfunction()
+
+# The handshake-rate probe bench/bench_meshd.sh runs (not a test): genuine
+# initiations need the Noise core, so it links aclc_wg.
+add_executable(aclc-mesh-handshake-rate ${CMAKE_CURRENT_LIST_DIR}/mesh/tools/handshake_rate.cc)
+target_link_libraries(aclc-mesh-handshake-rate PRIVATE aclc_mesh_harness aclc_wg)
