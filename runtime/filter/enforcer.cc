@@ -50,7 +50,6 @@ std::shared_ptr<const bundle::Bundle> Enforcer::installed() const {
 
 bool Enforcer::admits_remote_opened(const ConnKey& k) const {
   const TableView& t = *installed_->view;
-  if (!t.is_local(k.family, k.local)) return false;
   int zone = t.zone_of(k.family, k.local);
   bool icmp = k.proto == (k.family == 4 ? kProtoIcmp : kProtoIcmpV6);
   if (icmp) return t.any_rule_admits(zone, k.family, k.remote);  // echo: the only tracked ICMP
@@ -73,7 +72,8 @@ Verdict Enforcer::decide_inbound(const Packet& p, wg::Instant now) {
   const TableView& t = *installed_->view;
   const FlowKey& f = p.flow;
   if (is_multicast(f)) return {false, Reason::kMulticast};
-  if (!t.is_local(f.family, f.dst)) return {false, Reason::kNotLocal};
+  int zone = t.zone_of(f.family, f.dst);
+  if (zone < 0 && !t.is_own(f.family, f.dst)) return {false, Reason::kNotLocal};
   if (p.later_fragment) return {true, Reason::kFragment};
 
   if (p.icmp == IcmpKind::kError) {
@@ -99,7 +99,6 @@ Verdict Enforcer::decide_inbound(const Packet& p, wg::Instant now) {
   }
   if (p.icmp == IcmpKind::kEchoReply) return {false, Reason::kIcmpUnrelated};
 
-  int zone = t.zone_of(f.family, f.dst);
   Verdict v{false, Reason::kNoRule};
   if (p.icmp == IcmpKind::kEchoRequest) {
     if (t.any_rule_admits(zone, f.family, f.src)) v = {true, Reason::kEcho, int(t.echo_cell())};

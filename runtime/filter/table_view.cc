@@ -79,8 +79,10 @@ int TableView::zone_of(uint8_t family, u128 dst) const {
   return -1;
 }
 
+bool TableView::is_own(uint8_t family, u128 dst) const { return contains(own_, family, dst); }
+
 bool TableView::is_local(uint8_t family, u128 dst) const {
-  return contains(own_, family, dst) || zone_of(family, dst) >= 0;
+  return is_own(family, dst) || zone_of(family, dst) >= 0;
 }
 
 int TableView::cell_for(int zone, uint8_t family, u128 src, uint8_t proto,

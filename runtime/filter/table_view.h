@@ -32,6 +32,8 @@ class TableView {
 
   // The zone holding dst, or -1.
   int zone_of(uint8_t family, bundle::u128 dst) const;
+  // One of the device's own addresses (bundle.addresses).
+  bool is_own(uint8_t family, bundle::u128 dst) const;
   // One of the device's own addresses, or in a zone.
   bool is_local(uint8_t family, bundle::u128 dst) const;
 
