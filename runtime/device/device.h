@@ -137,7 +137,7 @@ struct DeviceCounters {
 // What the device knows about a peer beyond the UAPI's PeerStatus
 // (for logs and tests).
 struct PeerRuntime {
-  bool has_session = false;              // a confirmed current session exists
+  bool has_session = false;              // a current (confirmed) session exists; it may have expired
   std::optional<wg::Instant> session_created;
   uint64_t handshakes_completed = 0;
   size_t staged = 0;
