@@ -128,4 +128,72 @@ TEST_CASE("aclc-ci.sh: usage errors and a missing API key exit 2") {
   CHECK(r.out.find("TS_API_KEY") != std::string::npos);
 }
 
+// `aclc serve` in the background on a free port, with a signing key and an
+// API key; stopped when the test ends.
+struct Server {
+  std::string dir, url, key;
+  explicit Server(const std::string& root) : dir(root + "/control") {
+    std::string a = quote(ACLC_BIN);
+    REQUIRE(sh(root, "mkdir -p control && " + a + " keygen --out control/sign.key").exit_code == 0);
+    Result k = sh(root, a + " serve --state control/state --create-api-key ci@example.com");
+    REQUIRE(k.exit_code == 0);
+    size_t at = k.out.find("aclc-api-");
+    REQUIRE(at != std::string::npos);
+    key = k.out.substr(at, k.out.find('\n', at) - at);
+    REQUIRE(sh(root, a + " serve --state control/state --sign-key control/sign.key --listen "
+                         "127.0.0.1:0 >control/serve.log 2>&1 & echo $! >control/serve.pid")
+                .exit_code == 0);
+    const std::string marker = "listening on http://127.0.0.1:";
+    for (int i = 0; i < 200 && url.empty(); ++i) {
+      std::string log = slurp(dir + "/serve.log");
+      size_t m = log.find(marker);
+      if (m != std::string::npos && log.find('\n', m) != std::string::npos) {
+        url = "http://127.0.0.1:" + std::to_string(std::stoi(log.substr(m + marker.size())));
+      } else {
+        usleep(50 * 1000);
+      }
+    }
+    REQUIRE_MESSAGE(!url.empty(), slurp(dir + "/serve.log"));
+  }
+  ~Server() { sh(dir, "kill $(cat serve.pid) 2>/dev/null; true"); }
+  std::string served_policy() const {
+    return sh(dir, "git --git-dir state/policy.git show HEAD:policy.hujson").out;
+  }
+};
+
+TEST_CASE("aclc-ci.sh deploy: checks, deploys to aclc serve, and refuses to overwrite an edit made elsewhere") {
+  PullRequest pr;
+  Server control(pr.root);
+  std::string env = "ACLC_API=" + quote(control.url) + " TS_API_KEY=" + quote(control.key) +
+                    " ACLC_ETAG_FILE=.aclc-etag ";
+  // GitHub's push event: no base branch.
+  auto deploy = [&] {
+    return sh(pr.work, env + "ACLC=" + quote(ACLC_BIN) + " ACLC_NODES=devices.json NO_COLOR=1 sh " +
+                           quote(std::string(ACLC_SOURCE_DIR) + "/ci/aclc-ci.sh") + " deploy");
+  };
+  Result first = deploy();
+  INFO(first.out);
+  REQUIRE(first.exit_code == 0);
+  CHECK(control.served_policy() == policy("5432"));
+
+  // A broken policy is stopped by the check: nothing is deployed.
+  write(pr.work + "/policy.hujson", policy("22"));
+  Result broken = deploy();
+  INFO(broken.out);
+  CHECK(broken.exit_code == 1);
+  CHECK(control.served_policy() == policy("5432"));
+
+  // Someone edits the policy through the API behind CI's back; CI's next
+  // deploy (from the cached ETag of its last one) must not overwrite it.
+  write(pr.root + "/edited.hujson", policy("5432,8080"));
+  REQUIRE(sh(pr.root, "TS_API_KEY=" + quote(control.key) + " " + quote(ACLC_BIN) +
+                          " deploy edited.hujson --api " + quote(control.url))
+              .exit_code == 0);
+  write(pr.work + "/policy.hujson", policy("5432,6379"));
+  Result stale = deploy();
+  INFO(stale.out);
+  CHECK(stale.exit_code == 1);
+  CHECK(control.served_policy() == policy("5432,8080"));
+}
+
 }  // namespace
