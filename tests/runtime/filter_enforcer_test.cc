@@ -10,6 +10,8 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "runtime/filter/enforcer.h"
 #include "tests/runtime/filter_test_packets.h"
@@ -396,4 +398,32 @@ TEST_CASE("filter enforcer: drops reach the decision log") {
   CHECK(log.lines_written() == 1);
   close(fds[0]);
   close(fds[1]);
+}
+
+TEST_CASE("filter enforcer: concurrent packets and policy swaps") {
+  EnforcerConfig cfg;
+  cfg.conntrack.capacity = 512;
+  Enforcer f(cfg);
+  f.install(policy());
+  constexpr int kThreads = 3, kPackets = 20000;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.emplace_back([&f, t] {
+      for (int i = 0; i < kPackets; ++i) {
+        uint16_t port = uint16_t(1024 + (i % 5000));
+        f.admit_outbound(udp4(kSelf, kStranger, port, uint16_t(5000 + t)), T(0s));
+        f.admit_inbound(udp4(kStranger, kSelf, uint16_t(5000 + t), port), T(0s));
+        f.admit_inbound(tcp4(kAdmin, kSelf, port, 22, kTcpSyn), T(0s));
+      }
+    });
+  }
+  for (int i = 0; i < 200; ++i) f.install(policy(i % 2 == 0));
+  for (auto& w : workers) w.join();
+  FilterStats s = f.stats();
+  uint64_t inbound = 0;
+  for (uint64_t n : s.inbound) inbound += n;
+  CHECK(inbound == uint64_t(2 * kThreads * kPackets));
+  CHECK(s.outbound[size_t(Reason::kOutbound)] == uint64_t(kThreads * kPackets));
+  CHECK(s.tracked <= 512);
+  CHECK(s.generation == 201);
 }
