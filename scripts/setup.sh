@@ -34,6 +34,7 @@ PACKAGES=(
   wireguard-tools
   wireguard-go
   iperf3              # bench/bench_meshd.sh
+  nginx-light         # static bundle hosting: tests/meshd_control_test.cc, bench_control_poll
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -94,6 +94,18 @@ BundleLoad BundleStore::install(bundle::Bundle b, std::vector<uint8_t> bytes,
 BundleLoad BundleStore::load_at_start() {
   std::string file_error;
   std::vector<uint8_t> last = dir_.load_last_bundle().value_or(std::vector<uint8_t>{});
+  if (settings_.bundle_path.empty()) {
+    // Fetched bundles: only the last accepted one can be in force at start.
+    BundleLoad out;
+    std::string last_error = "none was accepted yet";
+    if (!last.empty())
+      if (auto b = verify(last, true, last_error))
+        return install(std::move(*b), std::move(last), dir_.path() + "/last.bundle");
+    out.result = BundleLoad::Result::kRejected;
+    out.message = "no last accepted bundle in " + dir_.path() + ": " + last_error + "; " +
+                  in_force_text();
+    return out;
+  }
   if (auto bytes = read_file_bounded(settings_.bundle_path, kMaxBundleFile, file_error)) {
     // The same bytes as last accepted: a restart, not a replay.
     bool same_as_last = !last.empty() && *bytes == last;
@@ -117,21 +129,31 @@ BundleLoad BundleStore::load_at_start() {
 }
 
 BundleLoad BundleStore::reload() {
-  BundleLoad out;
   std::string error;
   auto bytes = read_file_bounded(settings_.bundle_path, kMaxBundleFile, error);
-  if (bytes && current_ && *bytes == current_bytes_) {
-    out.result = BundleLoad::Result::kUnchanged;
-    out.message = "bundle " + settings_.bundle_path + " unchanged (serial " +
-                  std::to_string(current_->serial) + ")";
+  if (!bytes) {
+    BundleLoad out;
+    out.message = "rejected bundle " + settings_.bundle_path + ": " + error + "; " + in_force_text();
     return out;
   }
-  if (bytes) {
-    if (auto b = verify(*bytes, false, error))
-      return install(std::move(*b), std::move(*bytes), settings_.bundle_path);
+  return offer(std::move(*bytes), settings_.bundle_path);
+}
+
+BundleLoad BundleStore::offer(std::vector<uint8_t> bytes, const std::string& source) {
+  BundleLoad out;
+  if (current_ && bytes == current_bytes_) {
+    out.result = BundleLoad::Result::kUnchanged;
+    out.message = "bundle " + source + " unchanged (serial " + std::to_string(current_->serial) + ")";
+    return out;
+  }
+  std::string error;
+  if (bytes.size() > kMaxBundleFile) {
+    error = "larger than " + std::to_string(kMaxBundleFile) + " bytes";
+  } else if (auto b = verify(bytes, false, error)) {
+    return install(std::move(*b), std::move(bytes), source);
   }
   out.result = BundleLoad::Result::kRejected;
-  out.message = "rejected bundle " + settings_.bundle_path + ": " + error + "; " + in_force_text();
+  out.message = "rejected bundle " + source + ": " + error + "; " + in_force_text();
   return out;
 }
 

@@ -42,7 +42,7 @@ class BundleStore {
   struct Settings {
     std::array<uint8_t, bundle::kPublicKeyBytes> control_key{};
     std::string device_name;  // empty: pinned by the first accepted bundle
-    std::string bundle_path;
+    std::string bundle_path;  // empty: bundles come only through offer()
   };
   using UnixClock = std::function<uint64_t()>;  // Unix seconds
 
@@ -57,6 +57,8 @@ class BundleStore {
   BundleLoad load_at_start();
   // On SIGHUP: the bundle file again.
   BundleLoad reload();
+  // A bundle fetched from `source` (a URL): the same checks as the file.
+  BundleLoad offer(std::vector<uint8_t> bytes, const std::string& source);
 
   // The bundle in force (null: none, fail closed). Shared so the filter
   // can hold it while a newer one is swapped in.

@@ -15,7 +15,7 @@
 namespace aclc::meshd {
 namespace {
 
-enum Tag : uint32_t { kTun = 1, kUdp, kUapi, kTimer, kSignal };
+enum Tag : uint32_t { kTun = 1, kUdp, kUapi, kTimer, kSignal, kControl };
 
 static_assert(runtime::io::kHeadroom == runtime::kPacketHeadroom,
               "the TUN's headroom is the device's");
@@ -84,6 +84,17 @@ bool EventLoop::attach_uapi(runtime::uapi::Server* uapi, std::string& error) {
   return true;
 }
 
+bool EventLoop::attach_control(ControlClient* control, std::string& error) {
+  if (!add(control->notify_fd(), kControl, error)) return false;
+  control_ = control;
+  return true;
+}
+
+void EventLoop::take_fetched() {
+  if (!control_) return;
+  if (auto fetched = control_->take()) handle_load(p_.store.offer(std::move(fetched->bytes), fetched->source));
+}
+
 void EventLoop::udp_replaced(int old_fd, int new_fd) {
   if (old_fd >= 0) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, old_fd, nullptr);
   std::string error;
@@ -109,6 +120,11 @@ void EventLoop::handle_load(const BundleLoad& load) {
 }
 
 void EventLoop::reload() {
+  if (control_) {
+    log_info("SIGHUP: fetching the bundle now");
+    control_->poll_now();
+    return;
+  }
   log_info("SIGHUP: reloading the bundle");
   handle_load(p_.store.reload());
 }
@@ -187,6 +203,9 @@ int EventLoop::run() {
         }
         case kSignal:
           if (!read_signals()) stop_ = true;
+          break;
+        case kControl:
+          take_fetched();
           break;
       }
     }

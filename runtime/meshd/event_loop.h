@@ -9,7 +9,9 @@
 //   2. at most kHandshakeBudget queued handshake messages (the expensive
 //      DH); if more remain, the next turn does not wait;
 //   3. the device's timers when due; the UAPI server's work;
-//   4. signals: SIGHUP reloads the bundle; SIGTERM and SIGINT end run();
+//   4. signals: SIGHUP reloads the bundle (with --control: fetches it
+//      now); SIGTERM and SIGINT end run(); a bundle the control client
+//      fetched is offered to the store and, if accepted, applied;
 //   5. the bundle's expiry: when the bundle in force expires, the filter's
 //      table is withdrawn (nothing new passes inbound) until a newer
 //      bundle is installed;
@@ -30,6 +32,7 @@
 #include "runtime/meshd/bundle_store.h"
 #include "runtime/meshd/clock.h"
 #include "runtime/meshd/config_target.h"
+#include "runtime/meshd/control_client.h"
 #include "runtime/uapi/server.h"
 
 namespace aclc::meshd {
@@ -62,6 +65,9 @@ class EventLoop {
   // Starts serving UAPI (after the first bundle is applied, so a client
   // that sees the socket sees the bundle's peers). False with `error`.
   bool attach_uapi(runtime::uapi::Server* uapi, std::string& error);
+  // Takes bundles from `control` as it fetches them (--control). False
+  // with `error`.
+  bool attach_control(ControlClient* control, std::string& error);
 
   // Runs until SIGTERM or SIGINT (returns 0) or a fatal I/O error (logs
   // it, returns 1).
@@ -73,10 +79,12 @@ class EventLoop {
   void udp_replaced(int old_fd, int new_fd);
   bool read_signals();  // false: stop
   void reload();
+  void take_fetched();
   void check_expiry();
   void arm_timer();
 
   LoopParts p_;
+  ControlClient* control_ = nullptr;
   int epoll_fd_ = -1;
   int timer_fd_ = -1;
   int signal_fd_ = -1;

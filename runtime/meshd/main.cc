@@ -1,8 +1,12 @@
 // meshd: one node of an aclc mesh (see `meshd --help` and docs/meshd.md).
 #include <fcntl.h>
+#include <sodium.h>
 #include <unistd.h>
 
+#include <array>
+#include <cctype>
 #include <cerrno>
+#include <optional>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -16,6 +20,7 @@
 #include "runtime/meshd/bundle_store.h"
 #include "runtime/meshd/clock.h"
 #include "runtime/meshd/config_target.h"
+#include "runtime/meshd/control_client.h"
 #include "runtime/meshd/event_loop.h"
 #include "runtime/meshd/interface_addresses.h"
 #include "runtime/meshd/io_output.h"
@@ -41,6 +46,57 @@ int fail(const std::string& message) {
   return kRuntimeFailure;
 }
 
+// The name to register with: --hostname, else --device-name, else the
+// host's name in lower case (aclc serve takes DNS labels).
+std::string registration_hostname(const Options& o) {
+  if (!o.hostname.empty()) return o.hostname;
+  if (!o.device_name.empty()) return o.device_name;
+  char buf[256] = "";
+  ::gethostname(buf, sizeof buf - 1);
+  std::string h = buf;
+  h = h.substr(0, h.find('.'));
+  for (char& c : h) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return h;
+}
+
+// With --control: what the fetch thread needs. nullopt with `error`.
+std::optional<ControlSettings> control_settings(const Options& o, const wg::PrivateKey& private_key,
+                                                const std::array<uint8_t, 32>& control_key,
+                                                std::string& error) {
+  ControlSettings c;
+  auto url = parse_control_url(o.control_url, error);
+  if (!url) return std::nullopt;
+  c.url = *url;
+  c.state_dir = o.state_dir;
+  c.auth_key_path = o.auth_key_path;
+  c.ca_file = o.control_ca;
+  c.control_key = control_key;
+  c.poll_interval_ms = o.poll_interval_s * 1000;
+  if (c.url.kind == ControlUrl::Kind::kServer) {
+    c.registration.hostname = registration_hostname(o);
+    c.registration.endpoints = o.endpoints;
+    wg::PublicKey pub = wg::public_key_of(private_key);
+    char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, pub.data(), pub.size(), sodium_base64_VARIANT_ORIGINAL);
+    c.registration.wireguard_public_key = b64;
+    // Registration happens once; without a node key it needs the auth key.
+    if (::access(node_key_path(o.state_dir).c_str(), F_OK) != 0) {
+      if (o.auth_key_path.empty()) {
+        error = "--control " + o.control_url + ": this node is not registered yet (no " +
+                node_key_path(o.state_dir) + "): give --auth-key-file FILE with a pre-auth key";
+        return std::nullopt;
+      }
+      auto auth = read_key_file(o.auth_key_path, error);  // readable now, not at the first retry
+      if (!auth) {
+        error = "--auth-key-file: " + error;
+        return std::nullopt;
+      }
+      wipe_string(*auth);
+    }
+  }
+  return c;
+}
+
 int run(const Options& o) {
   set_log_level(o.log_level);
   set_log_interface(o.iface);
@@ -60,6 +116,13 @@ int run(const Options& o) {
   settings.control_key = *control_key;
   settings.bundle_path = o.bundle_path;
   settings.device_name = o.device_name;
+  std::optional<ControlSettings> control;
+  if (!o.control_url.empty()) {
+    control = control_settings(o, *private_key, *control_key, error);
+    if (!control) return fail(error);
+    // Bundles must be for the name this node registers as.
+    if (settings.device_name.empty()) settings.device_name = control->registration.hostname;
+  }
   BundleStore store(settings, StateDir(o.state_dir), unix_seconds);
   if (!store.open(error)) return fail(error);
 
@@ -129,13 +192,22 @@ int run(const Options& o) {
   if (!uapi) return fail("UAPI socket: " + uapi_message);
   if (!loop->attach_uapi(uapi.get(), error)) return fail(error);
 
+  std::unique_ptr<ControlClient> fetcher;
+  if (control) {
+    fetcher = ControlClient::start(*control, error);
+    if (!fetcher || !loop->attach_control(fetcher.get(), error)) return fail("--control: " + error);
+    log_info("fetching bundles from " + control->url.url +
+             (control->url.kind == ControlUrl::Kind::kServer ? " (long-poll)" : " (polling)"));
+  }
+
   log_info("up: interface " + tun->name() + ", UDP port " + std::to_string(udp.socket->port()) +
            ", MTU " + std::to_string(o.mtu) + (tun->vnet_hdr() ? ", TSO offload" : "") +
            ", UAPI " + uapi->path() + (store.current() ? "" : "; FAIL CLOSED: no bundle in force"));
 
   int status = loop->run();
-  // Orderly teardown: the UAPI socket goes first so `wg` stops listing us,
-  // then the TUN (and with it the interface) closes.
+  // Orderly teardown: the fetcher stops, the UAPI socket goes so `wg`
+  // stops listing us, then the TUN (and with it the interface) closes.
+  fetcher.reset();
   uapi.reset();
   loop.reset();
   tun.reset();

@@ -6,6 +6,8 @@
 #include <functional>
 #include <map>
 
+#include "runtime/meshd/control_url.h"
+
 namespace aclc::meshd {
 namespace {
 
@@ -47,7 +49,8 @@ bool parse_number(const std::string& text, T min, T max, T& out) {
 }  // namespace
 
 std::string usage_text() {
-  return R"(Usage: meshd [--foreground] IFACE --private-key FILE --control-key FILE --bundle FILE [options]
+  return R"(Usage: meshd [--foreground] IFACE --private-key FILE --control-key FILE
+             (--bundle FILE | --control URL [--auth-key-file FILE]) [options]
 
 meshd runs one node of an aclc mesh: it creates the WireGuard interface IFACE
 (a TUN device), loads this node's signed bundle (compiled by
@@ -64,6 +67,23 @@ Required:
   --control-key FILE        the control public key that signs bundles, as
                             `aclc keygen --out KEY` writes it to KEY.pub
   --bundle FILE             this node's bundle; reloaded on SIGHUP
+  or
+  --control URL             fetch the bundle over HTTP(S) instead: from
+                            `aclc serve` at its base URL (registers once, then
+                            long-polls; SIGHUP fetches at once), or from any
+                            static server when the URL ends in .bundle
+                            (polled with If-None-Match)
+
+Fetching (with --control):
+  --auth-key-file FILE      the pre-auth key that registers this node with
+                            aclc serve (once: the node key it returns is kept
+                            in the state directory, mode 0600)
+  --hostname NAME           the name to register (default: --device-name,
+                            else this host's name)
+  --endpoint HOST:PORT      where peers reach this node; repeatable
+  --control-ca FILE         CA certificates for an https URL (default: the
+                            system's)
+  --poll-interval S         seconds between polls of a .bundle URL (default 30)
 
 Options:
   --state-dir DIR           where meshd keeps the last accepted bundle and its
@@ -115,6 +135,33 @@ ParseResult parse_options(const std::vector<std::string>& args) {
       {"--private-key", [&](const std::string& v) { o.private_key_path = v; return true; }},
       {"--control-key", [&](const std::string& v) { o.control_key_path = v; return true; }},
       {"--bundle", [&](const std::string& v) { o.bundle_path = v; return true; }},
+      {"--control",
+       [&](const std::string& v) {
+         if (!parse_control_url(v, why)) return false;
+         o.control_url = v;
+         return true;
+       }},
+      {"--auth-key-file", [&](const std::string& v) { o.auth_key_path = v; return true; }},
+      {"--hostname", [&](const std::string& v) { o.hostname = v; return true; }},
+      {"--control-ca", [&](const std::string& v) { o.control_ca = v; return true; }},
+      {"--endpoint",
+       [&](const std::string& v) {
+         size_t colon = v.rfind(':');
+         uint16_t port = 0;
+         if (colon != std::string::npos && colon > 0 &&
+             parse_number<uint16_t>(v.substr(colon + 1), 1, 65535, port)) {
+           o.endpoints.push_back(v);
+           return true;
+         }
+         why = "--endpoint " + v + ": expected HOST:PORT";
+         return false;
+       }},
+      {"--poll-interval",
+       [&](const std::string& v) {
+         if (parse_number<uint32_t>(v, 1, 86400, o.poll_interval_s)) return true;
+         why = "--poll-interval " + v + ": expected seconds 1..86400";
+         return false;
+       }},
       {"--state-dir", [&](const std::string& v) { o.state_dir = v; return true; }},
       {"--device-name", [&](const std::string& v) { o.device_name = v; return true; }},
       {"--uapi-dir", [&](const std::string& v) { o.uapi_dir = v; return true; }},
@@ -199,8 +246,13 @@ ParseResult parse_options(const std::vector<std::string>& args) {
   if (o.private_key_path.empty()) return fail("missing --private-key FILE (make one with: wg genkey)");
   if (o.control_key_path.empty())
     return fail("missing --control-key FILE (the KEY.pub that aclc keygen wrote)");
-  if (o.bundle_path.empty())
-    return fail("missing --bundle FILE (compile one with: aclc compile --format bundle)");
+  if (!o.bundle_path.empty() && !o.control_url.empty())
+    return fail("--bundle and --control exclude each other: give one");
+  if (o.bundle_path.empty() && o.control_url.empty())
+    return fail("missing --bundle FILE (compile one with: aclc compile --format bundle) or --control URL");
+  if (o.control_url.empty() && (!o.auth_key_path.empty() || !o.endpoints.empty() ||
+                                !o.hostname.empty() || !o.control_ca.empty()))
+    return fail("--auth-key-file, --hostname, --endpoint and --control-ca need --control URL");
   if (o.state_dir.empty()) o.state_dir = "/var/lib/meshd/" + o.iface;
   r.action = ParseResult::Action::kRun;
   return r;

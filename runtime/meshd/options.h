@@ -18,6 +18,13 @@ struct Options {
   std::string private_key_path;  // WireGuard private key, base64 (`wg genkey`)
   std::string control_key_path;  // control public key (`aclc keygen`'s KEY.pub)
   std::string bundle_path;       // the signed bundle to load (and reload on SIGHUP)
+  // --control: fetch bundles over HTTP(S) instead (exactly one of the two).
+  std::string control_url;       // aclc serve's base URL, or a URL of a .bundle file
+  std::string auth_key_path;     // pre-auth key for the first registration
+  std::string hostname;          // registered name; default --device-name, else the host's
+  std::vector<std::string> endpoints;  // "host:port" peers reach this node at
+  std::string control_ca;        // CA file for https; "" the system's
+  uint32_t poll_interval_s = 30; // static .bundle URLs
   std::string state_dir;         // default /var/lib/meshd/IFACE
   std::string device_name;       // "" : pinned by the first accepted bundle
   std::string uapi_dir = "/var/run/wireguard";
