@@ -1,77 +1,35 @@
 // aclc-gen-tailnet: writes a synthetic tailnet (a policy and its device list)
 // for benchmarks.
 //
-//   aclc-gen-tailnet --devices N --rules M --seed S --out DIR
+//   aclc-gen-tailnet --devices N --rules M --seed S [--shape realistic|worst] --out DIR
 //
-// DIR/policy.hujson is a policy Tailscale would accept: groups, tagOwners,
-// hosts, acls and grants that mix users, groups, tags, autogroups, hosts,
-// CIDRs, port lists and ranges and protocols; subnet routers and exit nodes
-// with autoApprovers; autogroup:self rules; a few ssh rules.
-// DIR/devices.json has the shape of Tailscale's device-list API answer plus
-// a top-level "users" list. The output depends only on the arguments: the
-// random generator and every draw from it are specified here, not by the
-// standard library's distributions.
+// DIR/policy.hujson is a policy Tailscale would accept; DIR/devices.json has
+// the shape of Tailscale's device-list API answer plus a top-level "users"
+// list. Two shapes:
+//   * realistic (the default, gen_shape_realistic.cc): users own a few
+//     devices each, teams reach the services they own, a handful of broad
+//     rules (autogroup:member to DNS and the proxies, autogroup:self, the
+//     exit nodes), subnet routers with a few routes. The shape benchmarks
+//     quote.
+//   * worst (gen_shape_worst.cc): selectors drawn uniformly from every form,
+//     so autogroup:member and "*" sources reach most nodes: a stress test.
+// The output depends only on the arguments (see gen_tailnet.h).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
-namespace {
+#include "bench/gen_tailnet.h"
 
-// SplitMix64: small, fast, and the same sequence on every platform.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n); n > 0. The modulo bias is irrelevant at these sizes.
-  size_t below(size_t n) { return size_t(next() % n); }
-  // Uniform in [lo, hi].
-  size_t between(size_t lo, size_t hi) { return lo + below(hi - lo + 1); }
-  bool chance(unsigned percent) { return below(100) < percent; }
-  template <class T>
-  const T& pick(const std::vector<T>& v) { return v[below(v.size())]; }
+namespace gen {
 
- private:
-  uint64_t state_;
-};
-
-struct User {
-  std::string name, email;
-};
-
-struct Device {
-  std::string hostname;
-  uint32_t v4 = 0;
-  std::string user;  // email; empty for a tagged device
-  std::vector<std::string> tags;
-  std::vector<std::string> advertised, enabled;
-};
-
-struct Tailnet {
-  std::vector<User> users;
-  std::vector<std::string> groups;     // "group:..."
-  std::vector<std::vector<std::string>> group_members;
-  std::vector<std::string> tags;       // "tag:..."
-  std::vector<std::string> tag_owner;  // one owner per tag
-  std::vector<std::pair<std::string, std::string>> hosts;
-  std::vector<Device> devices;
-  std::vector<std::string> subnet_routes;  // every advertised subnet route
-};
-
-// Appends s unless v has it already (selector lists repeat nothing).
 void add_unique(std::vector<std::string>& v, const std::string& s) {
   if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
 }
@@ -83,16 +41,12 @@ std::string v4_text(uint32_t a) {
   return buf;
 }
 
-// Tailscale's ULA for a node, derived from its IPv4 address so both are
-// unique together.
 std::string v6_text(uint32_t a) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "fd7a:115c:a1e0::%x:%x", a >> 16, a & 0xffff);
   return buf;
 }
 
-// A fresh address in 100.64.0.0/10 outside ChromeOS's 100.115.92.0/23 and
-// outside the .0 and .255 of each /24 (purely cosmetic).
 uint32_t fresh_v4(Rng& rng, std::set<uint32_t>& used) {
   const uint32_t base = (100u << 24) | (64u << 16);
   const uint32_t chromeos = (100u << 24) | (115u << 16) | (92u << 8);
@@ -104,117 +58,6 @@ uint32_t fresh_v4(Rng& rng, std::set<uint32_t>& used) {
   }
 }
 
-const char* const kUserDomains[] = {"example.com", "example.org"};
-const char* const kServiceTags[] = {"prod", "staging", "db", "web", "monitoring",
-                                    "ci", "k8s", "build", "backup", "vpn"};
-
-Tailnet make_tailnet(size_t n_devices, Rng& rng) {
-  Tailnet t;
-  size_t n_users = std::max<size_t>(3, n_devices / 4);
-  for (size_t k = 0; k < n_users; k++) {
-    char name[32];
-    std::snprintf(name, sizeof name, "user%04zu", k);
-    // Most users share the company domain; a few come from a second one.
-    const char* domain = k % 7 == 3 ? kUserDomains[1] : kUserDomains[0];
-    t.users.push_back({name, std::string(name) + "@" + domain});
-  }
-
-  size_t n_groups = std::max<size_t>(3, n_users / 25);
-  for (size_t k = 0; k < n_groups; k++) {
-    t.groups.push_back("group:team" + std::to_string(k));
-    std::vector<std::string> members;
-    size_t size = rng.between(1, std::min<size_t>(n_users, 30));
-    for (size_t m = 0; m < size; m++) add_unique(members, rng.pick(t.users).email);
-    t.group_members.push_back(members);
-  }
-  t.groups.push_back("group:admins");
-  t.group_members.push_back({t.users[0].email, t.users[1].email});
-
-  // Service tags, with numbered variants for large tailnets.
-  size_t n_tags = std::min<size_t>(200, 10 + n_devices / 100);
-  for (size_t k = 0; k < n_tags; k++) {
-    std::string tag = std::string("tag:") + kServiceTags[k % 10];
-    if (k >= 10) tag += "-" + std::to_string(k / 10);
-    t.tags.push_back(tag);
-    t.tag_owner.push_back(k % 3 == 0   ? std::string("autogroup:admin")
-                          : k % 3 == 1 ? std::string("group:admins")
-                                       : rng.pick(t.groups));
-  }
-  t.tags.push_back("tag:router");
-  t.tag_owner.push_back("group:admins");
-  t.tags.push_back("tag:exit");
-  t.tag_owner.push_back("group:admins");
-  t.tags.push_back("tag:mobile");
-  t.tag_owner.push_back("autogroup:admin");
-
-  std::set<uint32_t> used;
-  size_t n_routers = std::max<size_t>(2, n_devices / 200);
-  size_t n_exits = std::max<size_t>(1, n_devices / 1000);
-  for (size_t k = 0; k < n_devices; k++) {
-    Device d;
-    d.v4 = fresh_v4(rng, used);
-    char host[48];
-    if (k < n_routers) {
-      std::snprintf(host, sizeof host, "router-%04zu", k);
-      d.tags = {"tag:router"};
-      // Each router advertises one or two 10.x.y.0/24 or 172.16.x.0/24
-      // subnets; most are approved.
-      size_t count = rng.between(1, 2);
-      for (size_t r = 0; r < count; r++) {
-        std::string route = k % 2 ? "10." + std::to_string(k % 250) + "." +
-                                        std::to_string(r) + ".0/24"
-                                  : "172.16." + std::to_string((k + r) % 250) +
-                                        ".0/24";
-        d.advertised.push_back(route);
-        if (rng.chance(80)) d.enabled.push_back(route);
-        t.subnet_routes.push_back(route);
-      }
-    } else if (k < n_routers + n_exits) {
-      std::snprintf(host, sizeof host, "exit-%04zu", k);
-      d.tags = {"tag:exit"};
-      d.advertised = {"0.0.0.0/0", "::/0"};
-      d.enabled = d.advertised;
-    } else if (rng.chance(30)) {
-      // A server: one or two service tags.
-      std::snprintf(host, sizeof host, "srv-%05zu", k);
-      d.tags.push_back(rng.pick(t.tags));
-      if (rng.chance(20)) {
-        const std::string& second = rng.pick(t.tags);
-        if (second != d.tags[0]) d.tags.push_back(second);
-      }
-    } else if (rng.chance(5)) {
-      std::snprintf(host, sizeof host, "phone-%05zu", k);
-      d.tags = {"tag:mobile"};
-    } else {
-      std::snprintf(host, sizeof host, "laptop-%05zu", k);
-      d.user = rng.pick(t.users).email;
-    }
-    d.hostname = host;
-    t.devices.push_back(std::move(d));
-  }
-
-  // Hosts: named servers (some of the tailnet's own addresses) and networks.
-  size_t n_hosts = std::min<size_t>(100, 5 + n_devices / 100);
-  for (size_t k = 0; k < n_hosts; k++) {
-    std::string name = "svc" + std::to_string(k);
-    if (k % 3 == 0)
-      t.hosts.push_back({name, "10." + std::to_string(100 + k % 150) + ".0.0/16"});
-    else
-      t.hosts.push_back({name, v4_text(rng.pick(t.devices).v4)});
-  }
-  return t;
-}
-
-// ---- the policy ----
-
-const char* const kPortForms[] = {"22",     "80,443",    "443",      "5432",
-                                  "8000-8999", "3000",   "6379",     "22,80,443",
-                                  "*",      "53",        "9100-9200", "1-1024"};
-const char* const kGrantIp[] = {"tcp:443", "tcp:22",  "udp:53",  "8000-8100",
-                                "*",       "icmp:*",  "tcp:5432", "443",
-                                "udp:51820"};
-
-// Names here are plain ASCII without quotes or backslashes: no escaping.
 std::string json_string(const std::string& s) { return "\"" + s + "\""; }
 
 std::string join_quoted(const std::vector<std::string>& v) {
@@ -226,120 +69,11 @@ std::string join_quoted(const std::vector<std::string>& v) {
   return out;
 }
 
-// A source selector. `identity_only` restricts it to users, groups and
-// autogroup:member, as autogroup:self in the destination requires.
-std::string source(const Tailnet& t, Rng& rng, bool identity_only) {
-  size_t form = identity_only ? rng.below(3) : rng.below(10);
-  switch (form) {
-    case 0: return rng.pick(t.groups);
-    case 1: return rng.pick(t.users).email;
-    case 2: return "autogroup:member";
-    case 3: case 4: return rng.pick(t.tags);
-    case 5: return "autogroup:tagged";
-    case 6: return rng.pick(t.hosts).first;
-    case 7: return "100.64.0.0/10";
-    case 8: return rng.pick(t.subnet_routes);
-    default: return "*";
-  }
-}
+}  // namespace gen
 
-// A destination without ports.
-std::string target(const Tailnet& t, Rng& rng) {
-  switch (rng.below(9)) {
-    case 0: case 1: case 2: return rng.pick(t.tags);
-    case 3: return rng.pick(t.groups);
-    case 4: return rng.pick(t.hosts).first;
-    case 5: return rng.pick(t.subnet_routes);
-    case 6: return rng.pick(t.users).email;
-    case 7: return "autogroup:tagged";
-    default: return "*";
-  }
-}
+namespace {
 
-std::string acl_rule(const Tailnet& t, Rng& rng) {
-  bool self = rng.chance(8);
-  bool internet = !self && rng.chance(3);
-  std::vector<std::string> src, dst;
-  size_t n_src = rng.between(1, 3);
-  for (size_t k = 0; k < n_src; k++) add_unique(src, source(t, rng, self));
-  std::string proto;
-  if (self) {
-    dst.push_back(std::string("autogroup:self:") +
-                  kPortForms[rng.below(std::size(kPortForms))]);
-  } else if (internet) {
-    dst.push_back("autogroup:internet:*");
-  } else {
-    size_t n_dst = rng.between(1, 3);
-    bool icmp = rng.chance(5);
-    for (size_t k = 0; k < n_dst; k++)
-      add_unique(dst, target(t, rng) + ":" +
-                          (icmp ? "*" : kPortForms[rng.below(std::size(kPortForms))]));
-    if (icmp)
-      proto = "icmp";
-    else if (rng.chance(15))
-      proto = rng.chance(70) ? "tcp" : "udp";
-  }
-  std::string out = "{\"action\": \"accept\", \"src\": [" + join_quoted(src) +
-                    "], \"dst\": [" + join_quoted(dst) + "]";
-  if (!proto.empty()) out += ", \"proto\": " + json_string(proto);
-  return out + "}";
-}
-
-std::string grant_rule(const Tailnet& t, Rng& rng) {
-  bool self = rng.chance(8);
-  std::vector<std::string> src, dst, ip;
-  size_t n_src = rng.between(1, 3);
-  for (size_t k = 0; k < n_src; k++) add_unique(src, source(t, rng, self));
-  if (self) {
-    dst.push_back("autogroup:self");
-  } else {
-    size_t n_dst = rng.between(1, 2);
-    for (size_t k = 0; k < n_dst; k++) add_unique(dst, target(t, rng));
-  }
-  size_t n_ip = rng.between(1, 3);
-  for (size_t k = 0; k < n_ip; k++) add_unique(ip, kGrantIp[rng.below(std::size(kGrantIp))]);
-  return "{\"src\": [" + join_quoted(src) + "], \"dst\": [" + join_quoted(dst) +
-         "], \"ip\": [" + join_quoted(ip) + "]}";
-}
-
-std::string policy_text(const Tailnet& t, size_t n_rules, Rng& rng,
-                        const std::string& header) {
-  std::string out = "// " + header + "\n{\n";
-  out += "  \"groups\": {\n";
-  for (size_t k = 0; k < t.groups.size(); k++)
-    out += "    " + json_string(t.groups[k]) + ": [" + join_quoted(t.group_members[k]) + "],\n";
-  out += "  },\n\n  \"tagOwners\": {\n";
-  for (size_t k = 0; k < t.tags.size(); k++)
-    out += "    " + json_string(t.tags[k]) + ": [" + json_string(t.tag_owner[k]) + "],\n";
-  out += "  },\n\n  \"hosts\": {\n";
-  for (const auto& [name, value] : t.hosts)
-    out += "    " + json_string(name) + ": " + json_string(value) + ",\n";
-  out += "  },\n\n  \"autoApprovers\": {\n    \"routes\": {\n";
-  std::set<std::string> routes(t.subnet_routes.begin(), t.subnet_routes.end());
-  for (const std::string& r : routes) {
-    // Approve every route by tag:router, some also by the admins.
-    out += "      " + json_string(r) + ": [\"tag:router\"" +
-           (rng.chance(20) ? ", \"group:admins\"" : "") + "],\n";
-  }
-  out += "    },\n    \"exitNode\": [\"tag:exit\"],\n  },\n\n";
-
-  // About two thirds of the rules are acls, the rest grants.
-  size_t n_grants = n_rules / 3;
-  size_t n_acls = n_rules - n_grants;
-  out += "  \"acls\": [\n";
-  out += "    // Admins reach everything.\n";
-  out += "    {\"action\": \"accept\", \"src\": [\"group:admins\"], \"dst\": [\"*:*\"]},\n";
-  for (size_t k = 1; k < n_acls; k++) out += "    " + acl_rule(t, rng) + ",\n";
-  out += "  ],\n\n  \"grants\": [\n";
-  for (size_t k = 0; k < n_grants; k++) out += "    " + grant_rule(t, rng) + ",\n";
-  out += "  ],\n\n  \"ssh\": [\n";
-  out += "    {\"action\": \"check\", \"src\": [\"autogroup:member\"], \"dst\": "
-         "[\"autogroup:self\"], \"users\": [\"autogroup:nonroot\", \"root\"]},\n";
-  out += "    {\"action\": \"accept\", \"src\": [\"group:admins\"], \"dst\": [" +
-         json_string(t.tags[0]) + ", \"tag:router\"], \"users\": [\"root\"]},\n";
-  out += "  ],\n}\n";
-  return out;
-}
+using namespace gen;
 
 // ---- the device list ----
 
@@ -383,18 +117,24 @@ int main(int argc, char** argv) {
   CLI::App app{"Writes a synthetic tailnet (policy.hujson, devices.json) for benchmarks"};
   size_t n_devices = 1000, n_rules = 100;
   uint64_t seed = 1;
-  std::string out_dir;
+  std::string out_dir, shape = "realistic";
   app.add_option("--devices", n_devices, "number of devices")->check(CLI::Range(size_t(3), size_t(1000000)));
   app.add_option("--rules", n_rules, "number of acls plus grants")->check(CLI::Range(size_t(1), size_t(1000000)));
   app.add_option("--seed", seed, "random seed (same seed, same tailnet)");
+  app.add_option("--shape", shape,
+                 "realistic (default): teams reach their services, a few broad rules; "
+                 "worst: selectors drawn uniformly, autogroup:member sources everywhere")
+      ->check(CLI::IsMember({"realistic", "worst"}));
   app.add_option("--out", out_dir, "output directory (created if missing)")->required();
   CLI11_PARSE(app, argc, argv);
 
   Rng rng(seed);
-  Tailnet t = make_tailnet(n_devices, rng);
   std::string header = "Generated by aclc-gen-tailnet --devices " +
                        std::to_string(n_devices) + " --rules " +
-                       std::to_string(n_rules) + " --seed " + std::to_string(seed);
+                       std::to_string(n_rules) + " --seed " + std::to_string(seed) +
+                       (shape == "worst" ? " --shape worst" : "");
+  Generated g = shape == "worst" ? worst_case_tailnet(n_devices, n_rules, rng, header)
+                                 : realistic_tailnet(n_devices, n_rules, rng, header);
 
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
@@ -403,11 +143,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::filesystem::path dir(out_dir);
-  if (!write_file(dir / "policy.hujson", policy_text(t, n_rules, rng, header)) ||
-      !write_file(dir / "devices.json", devices_json(t)))
+  if (!write_file(dir / "policy.hujson", g.policy) ||
+      !write_file(dir / "devices.json", devices_json(g.tailnet)))
     return 1;
   std::cout << "wrote " << (dir / "policy.hujson").string() << " (" << n_rules
-            << " rules) and " << (dir / "devices.json").string() << " ("
-            << n_devices << " devices, " << t.users.size() << " users)\n";
+            << " rules, " << shape << " shape) and " << (dir / "devices.json").string() << " ("
+            << n_devices << " devices, " << g.tailnet.users.size() << " users)\n";
   return 0;
 }
