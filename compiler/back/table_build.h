@@ -22,8 +22,13 @@ namespace aclc::table {
 IPSet enforced_addresses(const Device& d);
 
 // Builds tables for many devices of one program. Construction indexes the
-// program once (via routes, rule sets). The Program and Inventory must
-// outlive the Builder.
+// program once (via routes, rule sets). Work is shared across calls: a
+// destination's filter is computed once per distinct set of rules covering
+// it, and a cell's sources once per distinct set of source sets, so devices
+// that receive the same rules (same tags, same owner) cost a look-up; the
+// table is the same as a fresh Builder would give. Memory grows with the
+// distinct filters seen, not with the devices. Not thread-safe (for_device
+// fills those memos). The Program and Inventory must outlive the Builder.
 class Builder {
  public:
   Builder(const ir::Program& prog, const Inventory& inv);
