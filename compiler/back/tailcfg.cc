@@ -105,6 +105,13 @@ struct Compiler::Impl {
   std::vector<IPSet> node_addrs;
   std::vector<IPSet> node_routes;
   IPSet internet = IPSet::internet();
+  // Every address a Prefix target names: a node whose own addresses miss it
+  // (and that routes nothing) receives no Prefix target, without testing
+  // each one.
+  IPSet prefix_cover;
+  // autogroup:self SrcIPs by (rule, owner login as written): the same
+  // user's devices share them. Filled as nodes ask.
+  mutable std::map<std::pair<uint32_t, std::string>, std::vector<std::string>> self_wire_memo;
 
   Impl(const ir::Program& p, const Inventory& i) : prog(p), inv(i) {
     size_t n = inv.devices.size();
@@ -153,6 +160,7 @@ struct Compiler::Impl {
               break;
             case ir::TargetKind::Prefix:
               prefix_refs.push_back(ref);
+              prefix_cover |= tg.addrs;
               break;
           }
         }
@@ -249,8 +257,12 @@ struct Compiler::Impl {
     const Device& dev = inv.devices[n];
     std::vector<Ref> refs = node_refs[n];
     refs.insert(refs.end(), wildcard_refs.begin(), wildcard_refs.end());
-    for (const Ref& r : prefix_refs) {
-      if (prefix_applies(prog.rules[r.rule].dst[r.group].targets[r.target], n)) refs.push_back(r);
+    bool may_get_prefixes =
+        !node_routes[n].empty() || dev.is_exit_node() || prefix_cover.overlaps(node_addrs[n]);
+    if (may_get_prefixes) {
+      for (const Ref& r : prefix_refs) {
+        if (prefix_applies(prog.rules[r.rule].dst[r.group].targets[r.target], n)) refs.push_back(r);
+      }
     }
     std::sort(refs.begin(), refs.end());
     refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
@@ -273,10 +285,14 @@ struct Compiler::Impl {
       if (rule.action == ir::Action::Deny || !via_ok(rule, n)) continue;
 
       // Self expansion on this node.
-      std::vector<std::string> self_wire;
+      static const std::vector<std::string> kNone;
+      const std::vector<std::string>* self_wire_p = &kNone;
       if (self_here && !dev.tagged() && !dev.user.empty()) {
-        self_wire = ir::self_sources_wire(rule, inv, n);
+        auto [it, fresh] = self_wire_memo.try_emplace({rid, dev.user});
+        if (fresh) it->second = ir::self_sources_wire(rule, inv, n);
+        self_wire_p = &it->second;
       }
+      const std::vector<std::string>& self_wire = *self_wire_p;
 
       if (rule.is_cap()) {
         emit_cap(rule, here, self_here, self_wire, n, slots);

@@ -59,8 +59,10 @@ struct FilterRule {
 };
 
 // Compiles per-node filters. Construction indexes the program once; each
-// for_node() call costs what that node receives, not rules x devices.
-// The Program and Inventory must outlive the Compiler.
+// for_node() call costs what that node receives, not rules x devices
+// (autogroup:self sources are computed once per owner and kept, so a
+// Compiler is not thread-safe). The Program and Inventory must outlive the
+// Compiler.
 class Compiler {
  public:
   Compiler(const ir::Program& prog, const Inventory& inv);
