@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Signed bundle figures on synthetic tailnets (aclc-gen-tailnet, fixed seed):
+# Signed bundle figures on synthetic tailnets (aclc-gen-tailnet, seed 1, in
+# the SHAPE given: realistic by default, or worst):
+#   * building every device's table alone (aclc-bench-compile-phases
+#     --tables: time, peak memory);
 #   * `aclc compile --format bundle` wall time and peak memory, without
 #     (--no-verify) and with translation validation (the Z3 proof that every
 #     device's table is the policy);
@@ -24,6 +27,7 @@ JOBS=${JOBS:-2}
 SIZES=${SIZES-"1000/100 10000/1000"}
 VERIFY_SIZES=${VERIFY_SIZES-"100/20 300/50"}
 VERIFY_TIMEOUT=${VERIFY_TIMEOUT:-3600}
+SHAPE=${SHAPE:-realistic}
 
 if [[ ! -x /usr/bin/time ]]; then
   echo "bench: /usr/bin/time missing; run scripts/setup.sh" >&2
@@ -32,7 +36,7 @@ fi
 if [[ ! -f $BUILD/build.ninja && ! -f $BUILD/Makefile ]]; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$BUILD" -j "$JOBS" --target aclc aclc-gen-tailnet >/dev/null
+cmake --build "$BUILD" -j "$JOBS" --target aclc aclc-gen-tailnet aclc-bench-compile-phases >/dev/null
 
 WORK=$BUILD/bench-bundle
 rm -rf "$WORK"
@@ -80,9 +84,10 @@ sizes() {
 # tailnet SPEC: generates it once and prints its directory.
 tailnet() {
   local devices=${1%/*} rules=${1#*/}
-  local dir=$WORK/tailnet-$devices-$rules
+  local dir=$WORK/tailnet-$SHAPE-$devices-$rules
   if [[ ! -d $dir ]]; then
-    "$BUILD/aclc-gen-tailnet" --devices "$devices" --rules "$rules" --seed 1 --out "$dir" >/dev/null
+    "$BUILD/aclc-gen-tailnet" --devices "$devices" --rules "$rules" --seed 1 --shape "$SHAPE" \
+      --out "$dir" >/dev/null
   fi
   echo "$dir"
 }
@@ -92,9 +97,12 @@ label() {
   if ((devices >= 1000)); then echo "$((devices / 1000))k/$rules"; else echo "$devices/$rules"; fi
 }
 
+echo "shape: $SHAPE; machine: $(nproc) CPU(s), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for spec in $SIZES; do
   size=$(label "$spec")
   dir=$(tailnet "$spec")
+  "$BUILD/aclc-bench-compile-phases" "$dir/policy.hujson" "$dir/devices.json" --tables |
+    awk -v size="$size" '$1 == "tables" { printf "%-10s %-28s %9d ms %7d MB  (%s)\n", size, "all tables, no bundles", $2, $5, substr($0, index($0, "MB") + 4) }'
   args=(compile "$dir/policy.hujson" --nodes "$dir/devices.json" --format bundle
         --sign-key "$WORK/control.key" --serial 1)
   if run "all, --no-verify" "$size" "$WORK/out" 86400 "$BUILD/aclc" "${args[@]}" --no-verify --out "$WORK/out"; then
