@@ -111,6 +111,8 @@ Device::Device(DeviceOutput& output, PacketPolicy& policy, wg::RandomSource rng,
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   deliveries_.reserve(256);
   batch_peers_.reserve(16);
+  cookie_replies_.reserve(kCookieReplyBatch);
+  reply_views_.reserve(kCookieReplyBatch);
 }
 
 Device::~Device() = default;
@@ -577,15 +579,22 @@ void Device::receive_transport(const Endpoint& from, std::span<uint8_t> datagram
 
 size_t Device::process_handshakes(Instant now, size_t budget) {
   note_time(now);
-  size_t done = 0;
-  while (done < budget && !handshake_queue_.empty()) {
+  // A message answered without DH (a cookie reply, a rate-limited or
+  // keyless drop) costs a few microseconds against a DH's ~40-150: count
+  // it as a fraction of one, so a flood is shed quickly without letting
+  // one call run unboundedly long.
+  constexpr size_t kCheapPerDh = 32;
+  const size_t limit = budget > SIZE_MAX / kCheapPerDh ? SIZE_MAX : budget * kCheapPerDh;
+  size_t work = 0, done = 0;
+  while (work < limit && !handshake_queue_.empty()) {
     // Judge the load with this message still counted, as the queue was when it waited.
     bool under_load = load_.under_load(handshake_queue_.size(), now);
-    QueuedHandshake message = handshake_queue_.front();
-    handshake_queue_.pop();
+    const QueuedHandshake& message = handshake_queue_.front();
     ++done;
+    work += 1;
     if (!cookie_checker_) {
       ++counters_.handshake_rejected;
+      handshake_queue_.pop();
       continue;
     }
     if (under_load) {
@@ -593,25 +602,48 @@ size_t Device::process_handshakes(Instant now, size_t budget) {
       std::span<const uint8_t> src(source, cookie_source(message.from, source));
       if (!cookie_checker_->check_mac2(message.message(), src, now)) {
         auto reply = cookie_checker_->make_reply(message.message(), src, now, rng_);
-        if (reply) {
-          auto bytes = wg::encode(*reply);
-          std::span<const uint8_t> d(bytes);
-          output_.send_datagrams(message.from, std::span<const std::span<const uint8_t>>(&d, 1));
-          ++counters_.cookie_replies;
-        }
+        if (reply) queue_cookie_reply(message.from, wg::encode(*reply));
+        handshake_queue_.pop();
         continue;
       }
       if (!rate_limiter_.allow(std::span<const uint8_t>(message.from.address.data(),
                                                         address_size(message.from.family)),
                                now)) {
         ++counters_.rate_limited;
+        handshake_queue_.pop();
         continue;
       }
     }
-    if (message.size == wg::kInitiationSize) process_initiation(message, now);
-    else process_response(message, now);
+    work += kCheapPerDh - 1;
+    // A copy: answering may send, and the slot is reused once popped.
+    QueuedHandshake copy = message;
+    handshake_queue_.pop();
+    if (copy.size == wg::kInitiationSize) process_initiation(copy, now);
+    else process_response(copy, now);
   }
+  flush_cookie_replies();
   return done;
+}
+
+void Device::queue_cookie_reply(const Endpoint& to, const std::array<uint8_t, wg::kCookieReplySize>& reply) {
+  if (cookie_replies_.size() == cookie_replies_.capacity()) flush_cookie_replies();
+  cookie_replies_.push_back({to, reply});
+  ++counters_.cookie_replies;
+}
+
+void Device::flush_cookie_replies() {
+  // Consecutive replies to one endpoint (a flood from one socket) leave in
+  // one call, so the I/O layer sends them with one syscall.
+  std::span<const PendingCookieReply> rest(cookie_replies_);
+  while (!rest.empty()) {
+    size_t run = 1;
+    while (run < rest.size() && rest[run].to == rest[0].to) ++run;
+    reply_views_.clear();
+    for (size_t i = 0; i < run; ++i) reply_views_.emplace_back(rest[i].bytes);
+    output_.send_datagrams(rest[0].to, reply_views_);
+    rest = rest.subspan(run);
+  }
+  cookie_replies_.clear();
 }
 
 void Device::process_initiation(const QueuedHandshake& message, Instant now) {

@@ -42,6 +42,7 @@
 #ifndef ACLC_RUNTIME_DEVICE_DEVICE_H_
 #define ACLC_RUNTIME_DEVICE_DEVICE_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -60,6 +61,7 @@
 #include "runtime/wg/index_table.h"
 #include "runtime/wg/limits.h"
 #include "runtime/wg/load_detector.h"
+#include "runtime/wg/messages.h"
 #include "runtime/wg/noise.h"
 #include "runtime/wg/ratelimiter.h"
 
@@ -175,8 +177,12 @@ class Device : public ConfigTarget {
   void receive_datagrams(std::span<InboundDatagram> datagrams, wg::Instant now);
   void receive_datagram(const Endpoint& from, std::span<uint8_t> datagram, wg::Instant now);
 
-  // Answers up to budget queued handshake messages, oldest first; returns
-  // how many were taken off the queue.
+  // Answers queued handshake messages, oldest first, until `budget` of
+  // them needed DH or the queue is empty. Messages answered without DH
+  // (cookie replies under load, rate-limited ones) count 1/32 each, so a
+  // flood is shed in large slices while one call stays short. Cookie
+  // replies leave batched per endpoint before it returns. Returns how many
+  // messages were taken off the queue.
   size_t process_handshakes(wg::Instant now, size_t budget = SIZE_MAX);
   size_t pending_handshakes() const { return handshake_queue_.size(); }
 
@@ -219,7 +225,8 @@ class Device : public ConfigTarget {
   void receive_one(const Endpoint& from, std::span<uint8_t> datagram, wg::Instant now);
   void receive_transport(const Endpoint& from, std::span<uint8_t> datagram, wg::Instant now);
   void receive_cookie_reply(std::span<const uint8_t> datagram, wg::Instant now);
-  void process_handshake(const QueuedHandshake& message, wg::Instant now);
+  void queue_cookie_reply(const Endpoint& to, const std::array<uint8_t, wg::kCookieReplySize>& reply);
+  void flush_cookie_replies();
   void process_initiation(const QueuedHandshake& message, wg::Instant now);
   void process_response(const QueuedHandshake& message, wg::Instant now);
 
@@ -246,6 +253,15 @@ class Device : public ConfigTarget {
   HandshakeQueue handshake_queue_;
   wg::LoadDetector load_;
   wg::RateLimiter rate_limiter_;
+
+  // Cookie replies of one process_handshakes() call, sent at its end.
+  struct PendingCookieReply {
+    Endpoint to;
+    std::array<uint8_t, wg::kCookieReplySize> bytes;
+  };
+  static constexpr size_t kCookieReplyBatch = 256;
+  std::vector<PendingCookieReply> cookie_replies_;
+  std::vector<std::span<const uint8_t>> reply_views_;
 
   std::vector<Peer*> batch_peers_;                       // peers with datagrams pending this batch
   std::vector<std::span<const uint8_t>> deliveries_;     // packets for the host this batch

@@ -147,6 +147,7 @@ ssize_t UdpSocket::receive(DatagramBatch& batch) {
   int n;
   do n = ::recvmmsg(fd_, k.msgs.data(), unsigned(batch.messages_), MSG_DONTWAIT, nullptr);
   while (n < 0 && errno == EINTR);
+  batch.drained_ = n < int(batch.messages_);
   if (n < 0) return errno == EAGAIN ? 0 : -errno;
   stats_.receive_calls++;
   stats_.messages_received += unsigned(n);

@@ -56,11 +56,15 @@ class DatagramBatch {
   Datagram& operator[](size_t i) { return datagrams_[i]; }
   std::span<Datagram> datagrams() { return datagrams_; }
   void clear() { datagrams_.clear(); }
+  // True when the last receive() took fewer messages than the batch holds:
+  // the socket had nothing more queued at that moment.
+  bool drained() const { return drained_; }
 
  private:
   friend class UdpSocket;
   static constexpr size_t kBufferSize = 65536;
   size_t messages_;
+  bool drained_ = true;
   std::unique_ptr<uint8_t[]> storage_;
   std::vector<Datagram> datagrams_;
   struct Kernel;  // mmsghdr, iovec, addresses and control buffers

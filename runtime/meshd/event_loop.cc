@@ -211,16 +211,21 @@ int EventLoop::run() {
     }
     if (stop_) break;
 
-    // 1. Data first.
+    // 1. Data first. UDP until the socket is drained or the turn's share
+    // is taken: a flood's backlog then waits in the device's handshake
+    // queue, where the load detector sees it and shedding is cheap, not in
+    // the socket's buffer ahead of the tunnel's own packets.
     if (udp_ready && p_.udp.socket) {
-      ssize_t got = p_.udp.socket->receive(udp_batch_);
-      if (got < 0) {
-        log_debug("UDP receive: " + errno_text(int(-got)));
-      } else if (got > 0) {
+      size_t taken = 0;
+      do {
+        ssize_t got = p_.udp.socket->receive(udp_batch_);
+        if (got < 0) log_debug("UDP receive: " + errno_text(int(-got)));
+        if (got <= 0) break;
+        taken += size_t(got);
         inbound_.clear();
         for (auto& d : udp_batch_.datagrams()) inbound_.push_back({d.from, d.data});
         p_.device.receive_datagrams(inbound_, p_.clock.now());
-      }
+      } while (!udp_batch_.drained() && taken < kUdpTurnBudget);
     }
     if (tun_ready) {
       tun_batch_.clear();

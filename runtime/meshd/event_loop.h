@@ -3,8 +3,9 @@
 //
 // Each turn does, in this order, so data is preferred over handshakes
 // under load:
-//   1. one batch from the UDP socket -> Device::receive_datagrams (decrypt,
-//      filter, write to the TUN); one batch from the TUN ->
+//   1. batches from the UDP socket until it is drained or kUdpTurnBudget
+//      datagrams were taken -> Device::receive_datagrams (decrypt, filter,
+//      write to the TUN; handshakes queued); one batch from the TUN ->
 //      Device::send_packets (filter, encrypt, send);
 //   2. at most kHandshakeBudget queued handshake messages (the expensive
 //      DH); if more remain, the next turn does not wait;
@@ -37,9 +38,13 @@
 
 namespace aclc::meshd {
 
-// Handshake messages answered per turn: ~16 × 60 µs of DH keeps a turn's
-// latency for data well under a millisecond under a flood.
+// Handshake messages answered with DH per turn: ~16 × 60 µs keeps a turn's
+// latency for data around a millisecond under a flood (cheap answers, such
+// as cookie replies, count 1/32: Device::process_handshakes).
 inline constexpr size_t kHandshakeBudget = 16;
+// Datagrams taken from the UDP socket per turn (more if one receive brings
+// more: a GRO batch). Enough to drain a flood into the handshake queue.
+inline constexpr size_t kUdpTurnBudget = 1024;
 
 struct LoopParts {
   runtime::Device& device;

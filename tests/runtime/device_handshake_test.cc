@@ -146,7 +146,9 @@ TEST_CASE("device: a flood of initiations gets cookie replies while the session 
   b.delivered.clear();
 
   Endpoint attacker = endpoint4(198, 51, 100, 7, 4444);
-  net.handshake_budget = 32;  // the loop serves data first, handshakes in slices
+  // The loop serves data first, handshakes in slices: one DH's worth per
+  // pump (32 cookie replies), less than arrives, so the queue overflows.
+  net.handshake_budget = 1;
   uint32_t sent = 0;
   for (int round = 0; round < 50; ++round) {
     for (int i = 0; i < 200; ++i, ++sent)
@@ -164,6 +166,31 @@ TEST_CASE("device: a flood of initiations gets cookie replies while the session 
   for (const Wire& w : net.unrouted) CHECK(w.bytes.size() == wg::kCookieReplySize);
   CHECK(b.device->pending_handshakes() == 0);
   CHECK(b.runtime_of(a).handshakes_completed == 1);  // the session was never disturbed
+}
+
+TEST_CASE("device: under load a flood is shed 32 cookie replies per DH of budget, one send per endpoint") {
+  Net net;
+  Node& b = net.add();
+  Endpoint attacker = endpoint4(198, 51, 100, 7, 4444);
+  Endpoint other = endpoint4(198, 51, 100, 8, 4444);
+  for (uint32_t i = 0; i < 300; ++i) {
+    Bytes m = junk_initiation(b.public_key, i, net.now);
+    b.device->receive_datagram(i < 200 ? attacker : other, m, net.now);
+  }
+  REQUIRE(b.device->pending_handshakes() == 300);  // >= 128: under load
+  // A budget of 2 DHs answers 64 messages, all without DH.
+  CHECK(b.device->process_handshakes(net.now, 2) == 64);
+  CHECK(b.device->counters().cookie_replies == 64);
+  CHECK(b.device->counters().handshake_rejected == 0);
+  REQUIRE(b.send_calls.size() == 1);  // 64 replies to one endpoint: one call
+  CHECK(b.send_calls[0] == std::vector<size_t>(64, wg::kCookieReplySize));
+  // The rest: one call per run of replies to the same endpoint.
+  b.send_calls.clear();
+  CHECK(b.device->process_handshakes(net.now) == 236);
+  CHECK(b.device->counters().cookie_replies == 300);
+  REQUIRE(b.send_calls.size() == 2);
+  CHECK(b.send_calls[0].size() == 136);
+  CHECK(b.send_calls[1].size() == 100);
 }
 
 TEST_CASE("device: the initiator rekeys after REKEY_AFTER_TIME and data keeps flowing") {
