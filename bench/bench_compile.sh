@@ -40,6 +40,9 @@ WORK=$BUILD/bench
 mkdir -p "$WORK"
 status=0
 
+# Whether a figure decides the exit status: the realistic compile only.
+judged() { [[ $1 == realistic && $2 == compile* ]]; }
+
 # measure SHAPE SIZE LABEL COMMAND...: runs the command with stdout
 # discarded and prints one line of figures; at 10k/1k adds the ratios to
 # the goal.
@@ -54,8 +57,8 @@ measure() {
   end=$(date +%s%N)
   if ((rc == 124)); then
     printf '%-9s %-7s %-26s  stopped after %d s\n' "$shape" "$size" "$label" "$BENCH_TIMEOUT"
-    [[ $shape == realistic && $label == compile* ]] && status=1
-    return
+    if judged "$shape" "$label"; then status=1; fi
+    return 0
   elif ((rc != 0)); then
     printf '%-9s %-7s %-26s  FAILED (exit %d):\n' "$shape" "$size" "$label" "$rc"
     head -n 20 "$WORK/stderr.log"
@@ -73,7 +76,7 @@ measure() {
       verdict+="  goal met"
     else
       verdict+="  GOAL MISSED"
-      [[ $shape == realistic && $label == compile* ]] && status=1
+      if judged "$shape" "$label"; then status=1; fi
     fi
   fi
   printf '%-9s %-7s %-26s %8d ms %7d MB  %s\n' "$shape" "$size" "$label" "$ms" "$mb" "$verdict"
@@ -91,7 +94,7 @@ for shape in $SHAPES; do
     if ! timeout "$BENCH_TIMEOUT" "$BUILD/aclc-bench-compile-phases" "$dir/policy.hujson" "$dir/devices.json" |
       sed 's/^/   /'; then
       echo "   phases: failed or stopped after $BENCH_TIMEOUT s"
-      [[ $shape == realistic ]] && status=1
+      if [[ $shape == realistic ]]; then status=1; fi
     fi
     echo "== $shape $size: end to end"
     measure "$shape" "$size" "compile --format tailcfg" \
