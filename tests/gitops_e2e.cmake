@@ -2,7 +2,9 @@
 # with the seed policy and `aclc hook install`; a bad commit refused by the
 # hook and `aclc check --base`; good commits deployed with ci/aclc-ci.sh to
 # `aclc serve`; three `meshd --control` nodes in network namespaces enforce
-# each deploy within 5 s; revocation; the server stopped. Root; serial.
+# each deploy within 5 s; revocation; the server stopped. And static
+# hosting: meshd nodes fetching from a directory served by nginx (new,
+# tampered and older bundles). Root; serial.
 # (aclc_mesh_harness is defined in mesh_harness.cmake, included after this
 # file: a target may be linked before it is defined.)
 if(TARGET meshd AND TARGET aclc)

@@ -11,6 +11,11 @@
 //   Then: a revoked device is dropped by its peers within one poll, and
 //   with the server stopped the nodes keep enforcing the last good bundle.
 //
+// And static hosting (§3): two meshd nodes poll their bundles from a plain
+// directory served by nginx (its own prefix and configuration); a new
+// bundle is installed within the poll interval, a tampered or older one is
+// rejected and the last good one stays in force.
+//
 // The change deployed: group:admin loses the owner's user (so ctmprod, an
 // untagged device of the owner, is no admin any more: ctmprod -> overseer:22
 // goes from allowed to dropped), and mobile devices gain overseer:8080
@@ -209,6 +214,44 @@ struct MeshNode {
   }
 };
 
+// A meshd node: keys and state under `dir`, the daemon in `udp` (where
+// every UDP socket and the servers live) with `fetch_args` (--control …).
+std::unique_ptr<MeshNode> start_node(const std::string& dir, const Netns& udp, const std::string& name,
+                                     size_t index, const std::string& control_pub,
+                                     const std::vector<std::string>& fetch_args) {
+  auto n = std::make_unique<MeshNode>();
+  n->name = name;
+  n->iface = "mt" + std::to_string(getpid()) + "g" + char('a' + index);
+  n->port = uint16_t(52000 + index);
+  n->keys = KeyPair::generate();
+  n->ns = std::make_unique<Netns>("g-" + name);
+  n->state_dir = dir + "/" + name + ".state";
+  n->log = dir + "/" + name + ".log";
+  write_file(dir + "/" + name + ".wgkey", base64(n->keys.private_key) + "\n", 0600);
+  std::vector<std::string> argv = {MESHD_BIN,       "--foreground", n->iface, "--private-key",
+                                   dir + "/" + name + ".wgkey", "--control-key", control_pub,
+                                   "--listen-port", std::to_string(n->port), "--no-addresses",
+                                   "--state-dir",   n->state_dir};
+  argv.insert(argv.end(), fetch_args.begin(), fetch_args.end());
+  SpawnOptions o;
+  o.netns = &udp;
+  o.output_path = n->log;
+  n->daemon = Process::spawn(argv, o);
+  return n;
+}
+
+// Moves the node's TUN from `udp` into its own namespace with its address
+// and the mesh route (the harness's layout, tests/mesh/mesh.h).
+void attach_tun(MeshNode& n, const Netns& udp) {
+  must("ip -n " + quote(udp.name()) + " link set " + n.iface + " netns " + quote(n.ns->name()));
+  std::string ip = "ip -n " + quote(n.ns->name()) + " ";
+  must(ip + "addr add " + n.address + "/32 dev " + n.iface);
+  must(ip + "link set " + n.iface + " up");
+  must(ip + "route add 100.64.0.0/10 dev " + n.iface);
+}
+
+bool uapi_up(const MeshNode& n) { return run("wg show " + quote(n.iface) + " >/dev/null 2>&1").status == 0; }
+
 struct Repo {
   std::string path;
   CommandResult sh(const std::string& command) const {
@@ -269,26 +312,11 @@ TEST_CASE("gitops end to end: hook, check --base, deploy to aclc serve, meshd no
   const std::vector<std::pair<std::string, std::string>> on_wire = {
       {"iphone", mobile_key}, {"overseer", owner_key}, {"ctmprod", owner_key}};
   for (size_t i = 0; i < on_wire.size(); ++i) {
-    auto n = std::make_unique<MeshNode>();
-    n->name = on_wire[i].first;
-    n->iface = "mt" + std::to_string(getpid()) + "g" + char('a' + i);
-    n->port = uint16_t(52000 + i);
-    n->keys = KeyPair::generate();
-    n->ns = std::make_unique<Netns>("g-" + n->name);
-    n->state_dir = dir + "/" + n->name + ".state";
-    n->log = dir + "/" + n->name + ".log";
-    write_file(dir + "/" + n->name + ".wgkey", base64(n->keys.private_key) + "\n", 0600);
-    write_file(dir + "/" + n->name + ".authkey", on_wire[i].second + "\n", 0600);
-    SpawnOptions o;
-    o.netns = &udp;
-    o.output_path = n->log;
-    n->daemon = Process::spawn({MESHD_BIN, "--foreground", n->iface, "--private-key", dir + "/" + n->name + ".wgkey",
-                                "--control-key", control_pub, "--control", control.url(), "--auth-key-file",
-                                dir + "/" + n->name + ".authkey", "--hostname", n->name, "--endpoint",
-                                "127.0.0.1:" + std::to_string(n->port), "--listen-port", std::to_string(n->port),
-                                "--no-addresses", "--state-dir", n->state_dir},
-                               o);
-    nodes.push_back(std::move(n));
+    const std::string& name = on_wire[i].first;
+    write_file(dir + "/" + name + ".authkey", on_wire[i].second + "\n", 0600);
+    nodes.push_back(start_node(dir, udp, name, i, control_pub,
+                               {"--control", control.url(), "--auth-key-file", dir + "/" + name + ".authkey",
+                                "--hostname", name, "--endpoint", "127.0.0.1:" + std::to_string(52000 + i)}));
   }
   auto node = [&](const std::string& name) -> MeshNode& {
     for (auto& n : nodes)
@@ -303,19 +331,11 @@ TEST_CASE("gitops end to end: hook, check --base, deploy to aclc serve, meshd no
   for (auto& n : nodes) {
     // Registered (node key kept), UAPI up, then the TUN moves to its namespace.
     bool up = wait_until(
-        [&] {
-          return access((n->state_dir + "/node.key").c_str(), F_OK) == 0 &&
-                 run("wg show " + quote(n->iface) + " >/dev/null 2>&1").status == 0;
-        },
-        20s);
+        [&] { return access((n->state_dir + "/node.key").c_str(), F_OK) == 0 && uapi_up(*n); }, 20s);
     REQUIRE_MESSAGE(up, n->name << " did not register and come up:\n" << logs());
     std::tie(n->id, n->address) = control.device(n->name);
     REQUIRE_MESSAGE(!n->address.empty(), n->name << " is not in the registry");
-    must("ip -n " + quote(udp.name()) + " link set " + n->iface + " netns " + quote(n->ns->name()));
-    std::string ip = "ip -n " + quote(n->ns->name()) + " ";
-    must(ip + "addr add " + n->address + "/32 dev " + n->iface);
-    must(ip + "link set " + n->iface + " up");
-    must(ip + "route add 100.64.0.0/10 dev " + n->iface);
+    attach_tun(*n, udp);
   }
   // The node key is the node's secret.
   for (auto& n : nodes) {
@@ -448,5 +468,131 @@ TEST_CASE("gitops end to end: hook, check --base, deploy to aclc serve, meshd no
   // The revoked node was told so, and kept running.
   CHECK(read_file(iphone.log).find("HTTP 401") != std::string::npos);
 
+  for (auto& n : nodes) CHECK(n->daemon.stop() == 0);
+}
+
+TEST_CASE("static hosting: meshd nodes fetch their bundles from a plain directory served by nginx") {
+  require_host({"ip", "wg", "nginx"});
+  char tmpl[] = "/tmp/aclc-static-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  const std::string dir = tmpl;
+  struct RemoveDir {
+    std::string d;
+    ~RemoveDir() {
+      if (!std::getenv("MESH_KEEP")) run("rm -rf " + quote(d));
+    }
+  } remove_dir{dir};
+  // nginx's workers run as nobody when started by root: the tree must be readable.
+  must("chmod 0755 " + quote(dir) + " && mkdir -p " + quote(dir + "/www/bundles") + " " + quote(dir + "/nginx"));
+
+  Netns udp("s-udp");
+  BundleKit kit(ACLC_BIN, dir);
+  const std::string control_pub = kit.control_public_key();
+  // The nodes first (their keys go into the device list), fetching from
+  // URLs that serve nothing yet: they start fail closed and retry.
+  const uint16_t http_port = 18000 + uint16_t(getpid() % 1000);
+  const std::string base = "http://127.0.0.1:" + std::to_string(http_port) + "/bundles/";
+  std::vector<std::unique_ptr<MeshNode>> nodes;
+  const std::vector<std::string> names = {"alpha", "beta"};
+  for (size_t i = 0; i < names.size(); ++i) {
+    nodes.push_back(start_node(dir, udp, names[i], i, control_pub,
+                               {"--control", base + names[i] + ".bundle", "--poll-interval", "1"}));
+    nodes.back()->address = "100.64.0." + std::to_string(i + 1);
+  }
+  MeshNode& alpha = *nodes[0];
+  MeshNode& beta = *nodes[1];
+  auto logs = [&] {
+    std::string out = "  nginx:\n" + tail(dir + "/nginx/error.log", 10);
+    for (auto& n : nodes) out += "  " + n->name + ":\n" + tail(n->log, 15);
+    return out;
+  };
+  for (auto& n : nodes) {
+    REQUIRE_MESSAGE(wait_until([&] { return uapi_up(*n); }, 10s), n->name << " did not come up:\n" << logs());
+    attach_tun(*n, udp);
+  }
+
+  std::vector<DeviceEntry> devices;
+  for (auto& n : nodes)
+    devices.push_back({n->name, {n->address}, "", {"tag:" + n->name}, n->public_key(),
+                       "127.0.0.1:" + std::to_string(n->port)});
+  write_file(dir + "/devices.json", devices_json(devices));
+  // Compiles `policy` under `serial` and publishes each bundle as an
+  // operator would: next to the served file, then renamed over it.
+  auto publish = [&](const std::string& policy, unsigned long serial) {
+    write_file(dir + "/policy.hujson", policy);
+    std::string out = kit.compile(dir + "/policy.hujson", dir + "/devices.json", serial);
+    for (auto& n : nodes) {
+      write_file(dir + "/www/bundles/." + n->name + ".tmp", read_file(out + "/" + n->name + ".bundle"), 0644);
+      must("mv " + quote(dir + "/www/bundles/." + n->name + ".tmp") + " " +
+           quote(dir + "/www/bundles/" + n->name + ".bundle"));
+    }
+  };
+  const std::string owners = R"("tagOwners": {"tag:alpha": ["ops@example.com"], "tag:beta": ["ops@example.com"]})";
+  publish("{" + owners + R"(, "acls": [{"action": "accept", "src": ["tag:alpha"], "dst": ["tag:beta:443"]}]})",
+          2000);
+
+  // nginx with its own prefix, configuration, pid file and logs.
+  write_file(dir + "/nginx/nginx.conf",
+             "daemon off;\nworker_processes 1;\npid " + dir + "/nginx/nginx.pid;\nerror_log " + dir +
+                 "/nginx/error.log;\nuser nobody nogroup;\nevents { worker_connections 64; }\nhttp {\n  access_log " +
+                 dir + "/nginx/access.log;\n  client_body_temp_path " + dir + "/nginx/body;\n  server {\n    listen 127.0.0.1:" +
+                 std::to_string(http_port) + ";\n    location /bundles/ { root " + dir +
+                 "/www; default_type application/octet-stream; add_header Cache-Control no-cache; }\n  }\n}\n");
+  SpawnOptions o;
+  o.netns = &udp;
+  o.output_path = dir + "/nginx/stdout.log";
+  Process nginx = Process::spawn({"nginx", "-p", dir + "/nginx", "-c", dir + "/nginx/nginx.conf", "-e",
+                                  dir + "/nginx/error.log"},
+                                 o);
+
+  REQUIRE_MESSAGE(wait_until([&] { return run("ip netns exec " + quote(udp.name()) + " bash -c 'exec 3<>/dev/tcp/127.0.0.1/" +
+                                             std::to_string(http_port) + "' 2>/dev/null").status == 0; }, 10s),
+                  "nginx did not come up:\n" << logs());
+  // The nodes have been backing off while nothing was served: SIGHUP
+  // makes them fetch now.
+  for (auto& n : nodes) kill(n->daemon.pid(), SIGHUP);
+  auto serial_of = [](const MeshNode& n) { return installed_serial(n.log); };
+  REQUIRE_MESSAGE(wait_until([&] { return serial_of(alpha) == 2000 && serial_of(beta) == 2000; }, 5s), logs());
+  EchoServer services(*beta.ns, {22, 443});
+  auto reach = [&](std::vector<uint16_t> ports) {
+    std::vector<bool> open = tcp_reach(*alpha.ns, beta.address, ports, 4000ms);
+    std::string out;
+    for (size_t i = 0; i < ports.size(); ++i)
+      out += (i ? ", " : "") + std::to_string(ports[i]) + (open[i] ? " open" : " closed");
+    return out;
+  };
+  {
+    std::string seen = reach({443, 22});
+    CHECK_MESSAGE(seen == "443 open, 22 closed", logs());
+  }
+  // Unchanged files cost a 304.
+  CHECK(read_file(dir + "/nginx/access.log").find("\" 304 ") != std::string::npos);
+
+  // A new policy, published: picked up within the poll interval.
+  publish("{" + owners + R"(, "acls": [{"action": "accept", "src": ["tag:alpha"], "dst": ["tag:beta:22,443"]}]})",
+          2001);
+  REQUIRE_MESSAGE(wait_until([&] { return serial_of(alpha) == 2001 && serial_of(beta) == 2001; }, 5s), logs());
+  {
+    std::string seen = reach({443, 22});
+    CHECK_MESSAGE(seen == "443 open, 22 open", logs());
+  }
+
+  // A tampered bundle and an older one on the server: rejected, the last
+  // good one stays in force.
+  std::string good = read_file(dir + "/www/bundles/beta.bundle");
+  std::string tampered = good;
+  tampered[tampered.size() / 2] ^= 0x01;
+  write_file(dir + "/www/bundles/beta.bundle", tampered, 0644);
+  CHECK_MESSAGE(wait_until([&] { return read_file(beta.log).find("rejected bundle") != std::string::npos; }, 5s),
+                logs());
+  std::string older = read_file(dir + "/bundles-2000/beta.bundle");
+  write_file(dir + "/www/bundles/beta.bundle", older, 0644);
+  CHECK_MESSAGE(wait_until([&] { return read_file(beta.log).find("rollback") != std::string::npos; }, 5s), logs());
+  CHECK(serial_of(beta) == 2001);
+  {
+    std::string seen = reach({443, 22});
+    CHECK_MESSAGE(seen == "443 open, 22 open", logs());
+  }
+  CHECK(nginx.stop() == 0);
   for (auto& n : nodes) CHECK(n->daemon.stop() == 0);
 }
