@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "runtime/wg/aead.h"
 #include "runtime/wg/messages.h"
 #include "runtime/wg/tai64n.h"
 
@@ -18,6 +19,9 @@ using wg::IndexEntry;
 using wg::Instant;
 
 constexpr size_t kMaxIpPacket = 65535;
+
+static_assert(kPacketHeadroom >= wg::kTransportHeaderSize, "room for the transport header");
+static_assert(kPacketTailroom >= 15 + wg::kAeadTagSize, "room for the padding and the tag");
 
 uint16_t load_be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
 

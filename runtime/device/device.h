@@ -56,6 +56,7 @@
 #include "runtime/device/handshake_queue.h"
 #include "runtime/device/packet_policy.h"
 #include "runtime/device/peer.h"
+#include "runtime/io/buffers.h"
 #include "runtime/wg/allowedips.h"
 #include "runtime/wg/cookie.h"
 #include "runtime/wg/index_table.h"
@@ -69,9 +70,10 @@ namespace aclc::runtime {
 
 // Room the device needs around an outbound packet to encrypt it in place:
 // the 16-byte transport header before it; up to 15 bytes of padding and
-// the 16-byte tag after it.
-inline constexpr size_t kPacketHeadroom = 16;
-inline constexpr size_t kPacketTailroom = 32;
+// the 16-byte tag after it. The values are io's (runtime/io/buffers.h), so
+// a packet the TUN reader yields is always one the device can seal.
+inline constexpr size_t kPacketHeadroom = io::kHeadroom;
+inline constexpr size_t kPacketTailroom = io::kTailroom;
 
 // An outbound IP packet in a caller-owned buffer: the packet is
 // buffer[kPacketHeadroom, kPacketHeadroom + length). The buffer must hold

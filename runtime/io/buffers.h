@@ -16,10 +16,12 @@
 
 namespace aclc::runtime::io {
 
+// The room both sides agree on (the device's kPacketHeadroom and
+// kPacketTailroom are these; device.cc checks them against the protocol).
 // The type-4 message header (type, receiver index, counter) in front.
 inline constexpr size_t kHeadroom = 16;
-// The Poly1305 tag plus padding to a multiple of 16 after.
-inline constexpr size_t kTailroom = 16 + 15;
+// Padding to a multiple of 16 (at most 15 bytes) and the Poly1305 tag after.
+inline constexpr size_t kTailroom = 15 + 16;
 // Packets per batch: wireguard-go's conn.IdealBatchSize.
 inline constexpr size_t kMaxBatch = 128;
 // The largest IP packet (IPv4 total length, IPv6 payload + header).

@@ -17,19 +17,12 @@ namespace {
 
 enum Tag : uint32_t { kTun = 1, kUdp, kUapi, kTimer, kSignal, kControl };
 
-static_assert(runtime::io::kHeadroom == runtime::kPacketHeadroom,
-              "the TUN's headroom is the device's");
-
-// Slots large enough that even an MTU-sized packet leaves the device its
-// full kPacketTailroom behind it (io's kTailroom alone is one byte short).
-size_t slot_size(uint32_t mtu) { return mtu + runtime::kPacketTailroom; }
-
 std::string errno_text(int err) { return std::strerror(err); }
 
 }  // namespace
 
 EventLoop::EventLoop(LoopParts parts)
-    : p_(parts), tun_batch_(slot_size(parts.tun.mtu())), udp_batch_(16) {
+    : p_(parts), tun_batch_(parts.tun.mtu()), udp_batch_(16) {
   outbound_.reserve(tun_batch_.capacity());
 }
 
