@@ -10,7 +10,9 @@
 #
 # usage: bench/bench_meshd.sh [BUILD_DIR]   (default: build)
 #   TCP_SECONDS (10), UDP_SECONDS (5), UDP_RATE (1G), PINGS (200),
-#   HS_PEERS (1000), HS_SECONDS (4), HS_WINDOW (64)
+#   HS_PEERS (1000), HS_SECONDS (4), HS_WINDOW (64),
+#   ACLC (BUILD_DIR/aclc: any build's aclc compiles the bundles),
+#   IMPLS ("wireguard-go meshd": which pairs to measure)
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -21,16 +23,19 @@ PINGS=${PINGS:-200}
 HS_PEERS=${HS_PEERS:-1000}
 HS_SECONDS=${HS_SECONDS:-4}
 HS_WINDOW=${HS_WINDOW:-64}
+IMPLS=${IMPLS:-wireguard-go meshd}
 
 die() { echo "bench_meshd: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, TUN)"
 for t in ip wg wireguard-go iperf3 ping awk; do
   command -v "$t" >/dev/null || die "$t is not installed: run scripts/setup.sh"
 done
-for f in meshd aclc aclc-mesh-handshake-rate; do
+for f in meshd aclc-mesh-handshake-rate; do
   [ -x "$BUILD/$f" ] || die "$BUILD/$f is missing: cmake --build $BUILD --target meshd aclc aclc-mesh-handshake-rate"
 done
 BUILD=$(cd "$BUILD" && pwd)
+ACLC=${ACLC:-$BUILD/aclc}
+[ -x "$ACLC" ] || die "$ACLC is missing: build the aclc target or set ACLC"
 
 PREFIX="meshb$$"
 WORK=$(mktemp -d /tmp/bench-meshd.XXXXXX)
@@ -79,9 +84,9 @@ setup() {
   {"hostname": "two", "addresses": ["$ADDR2"], "user": "owner@example.com", "wireguardPublicKey": "$p2", "endpoints": ["127.0.0.1:$PORT2"]}]}
 JSON
     echo '{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}]}' > "$WORK/policy.hujson"
-    "$BUILD/aclc" keygen --out "$WORK/control.key" >/dev/null 2>&1
+    "$ACLC" keygen --out "$WORK/control.key" >/dev/null 2>&1
     mkdir -p "$WORK/bundles"
-    "$BUILD/aclc" compile "$WORK/policy.hujson" --nodes "$WORK/devices.json" --format bundle \
+    "$ACLC" compile "$WORK/policy.hujson" --nodes "$WORK/devices.json" --format bundle \
       --sign-key "$WORK/control.key" --out "$WORK/bundles" >/dev/null 2>&1
     local common=(--control-key "$WORK/control.key.pub" --no-addresses)
     ip netns exec "$NS0" "$BUILD/meshd" "$IF1" --private-key "$WORK/$tag-1.key" --bundle "$WORK/bundles/one.bundle" \
@@ -133,12 +138,17 @@ measure() {
   teardown
 }
 
-value() { awk -v k="$2" '$1 == k {print $2}' "$WORK/$1.results"; }
+value() { [ -f "$WORK/$1.results" ] && awk -v k="$2" '$1 == k {print $2}' "$WORK/$1.results" || true; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'; }
 
 echo "bench_meshd: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, $(uname -r)"
-measure wireguard-go g
-measure meshd m
+for impl in $IMPLS; do
+  case $impl in
+    wireguard-go) measure wireguard-go g ;;
+    meshd) measure meshd m ;;
+    *) die "unknown implementation $impl" ;;
+  esac
+done
 printf '\n%-22s %14s %14s %10s\n' 'figure (meshd/wg-go)' wireguard-go meshd ratio
 for k in tcp_mbps tcp_retr udp_mbps udp_loss_pct ping_avg_ms ping_max_ms handshakes_per_s; do
   g=$(value g $k); m=$(value m $k)

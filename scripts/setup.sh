@@ -24,6 +24,7 @@ PACKAGES=(
   libcurl4-openssl-dev
   libcpp-httplib-dev  # aclc serve (control/)
   libsodium-dev
+  libssl-dev          # OpenSSL EVP ChaCha20-Poly1305: meshd's transport AEAD (runtime/wg/aead_openssl.cc)
   doctest-dev
   libb2-dev
   # the nft back end's real-kernel test (tests/nft_kernel.cmake)

@@ -1,4 +1,5 @@
-// libsodium implementation of runtime/wg/aead.h.
+// libsodium implementation of runtime/wg/aead.h's functions (handshakes,
+// cookies, and the transport messages aead_openssl.cc leaves to libsodium).
 #include <sodium.h>
 
 #include "runtime/wg/aead.h"
@@ -12,8 +13,6 @@ void counter_nonce(uint64_t counter, uint8_t nonce[crypto_aead_chacha20poly1305_
 }
 
 }  // namespace
-
-const char* aead_backend_name() { return "libsodium"; }
 
 void aead_seal(const Key& key, uint64_t counter, std::span<const uint8_t> plaintext,
                std::span<const uint8_t> ad, uint8_t* out) {

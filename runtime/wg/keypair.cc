@@ -7,13 +7,15 @@
 
 namespace aclc::wg {
 
-Keypair::Keypair(SessionKeys keys, Instant created) : keys_(std::move(keys)), created_(created) {}
+Keypair::Keypair(SessionKeys keys, Instant created)
+    : keys_(std::move(keys)), send_key_(keys_.send), receive_key_(keys_.receive), created_(created) {}
 
 std::optional<size_t> Keypair::seal(std::span<const uint8_t> payload, Instant now, uint8_t* out) {
   if (expired(now) || send_counter_ >= kRejectAfterMessages) return std::nullopt;
-  uint64_t counter = send_counter_++;
+  uint64_t counter = send_counter_;
+  if (!send_key_.seal(counter, payload, out + kTransportHeaderSize)) return std::nullopt;
+  ++send_counter_;
   encode_transport_header({keys_.remote_index, counter}, out);
-  aead_seal(keys_.send, counter, payload, {}, out + kTransportHeaderSize);
   return kTransportHeaderSize + payload.size() + kAeadTagSize;
 }
 
@@ -22,7 +24,7 @@ std::optional<size_t> Keypair::open(std::span<const uint8_t> datagram, Instant n
   if (!h || h->receiver != keys_.local_index || expired(now)) return std::nullopt;
   if (h->counter >= kRejectAfterMessages) return std::nullopt;
   auto ciphertext = datagram.subspan(kTransportHeaderSize);
-  if (!aead_open(keys_.receive, h->counter, ciphertext, {}, out)) return std::nullopt;
+  if (!receive_key_.open(h->counter, ciphertext, out)) return std::nullopt;
   if (!replay_.accept(h->counter, kRejectAfterMessages)) return std::nullopt;
   return ciphertext.size() - kAeadTagSize;
 }

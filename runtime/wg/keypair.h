@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 
+#include "runtime/wg/aead.h"
 #include "runtime/wg/limits.h"
 #include "runtime/wg/noise.h"
 #include "runtime/wg/replay.h"
@@ -50,6 +51,7 @@ class Keypair {
 
  private:
   SessionKeys keys_;
+  TransportKey send_key_, receive_key_;  // keys_.send and keys_.receive, prepared
   Instant created_;
   uint64_t send_counter_ = 0;
   ReplayWindow replay_;
