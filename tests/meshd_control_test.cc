@@ -25,6 +25,7 @@
 #include "runtime/meshd/bundle_store.h"
 #include "runtime/meshd/control_client.h"
 #include "runtime/meshd/node_registration.h"
+#include "runtime/meshd/options.h"
 #include "tests/runtime/meshd_test_util.h"
 
 using namespace aclc;
@@ -427,4 +428,44 @@ TEST_CASE("static hosting: nginx serves a directory of bundles; the client polls
   std::filesystem::remove(dir.file("www/bundles/web-1.bundle"));
   CHECK_FALSE(next_bundle(*c, 800ms));
   CHECK(c->failures() >= 1);
+}
+
+TEST_CASE("meshd options: --control instead of --bundle, and the fetching options") {
+  const std::vector<std::string> base = {"mesh0", "--private-key", "/k", "--control-key", "/c.pub"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return parse_options(args);
+  };
+  ParseResult ok = with({"--control", "https://control.example.com:8443", "--auth-key-file", "/a",
+                         "--hostname", "web-1", "--endpoint", "198.51.100.7:51820", "--endpoint",
+                         "[2001:db8::7]:51820", "--control-ca", "/ca.pem"});
+  REQUIRE(ok.action == ParseResult::Action::kRun);
+  CHECK(ok.options.control_url == "https://control.example.com:8443");
+  CHECK(ok.options.bundle_path.empty());
+  CHECK(ok.options.auth_key_path == "/a");
+  CHECK(ok.options.hostname == "web-1");
+  CHECK(ok.options.endpoints == std::vector<std::string>{"198.51.100.7:51820", "[2001:db8::7]:51820"});
+  CHECK(ok.options.control_ca == "/ca.pem");
+  ParseResult polled = with({"--control=http://cdn/b/web-1.bundle", "--poll-interval", "5"});
+  REQUIRE(polled.action == ParseResult::Action::kRun);
+  CHECK(polled.options.poll_interval_s == 5u);
+
+  const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+      {{"--control", "http://c", "--bundle", "/b"}, "exclude each other"},
+      {{}, "missing --bundle"},
+      {{"--bundle", "/b", "--auth-key-file", "/a"}, "need --control"},
+      {{"--control", "ftp://c"}, "only http and https"},
+      {{"--control", "http://user:pw@c"}, "credentials"},
+      {{"--control", "http://c", "--endpoint", "nohost"}, "expected HOST:PORT"},
+      {{"--control", "http://c", "--endpoint", "h:0"}, "expected HOST:PORT"},
+      {{"--control", "http://c", "--poll-interval", "0"}, "--poll-interval"},
+  };
+  for (const auto& [extra, message] : bad) {
+    ParseResult r = with(extra);
+    CAPTURE(message);
+    CHECK(r.action == ParseResult::Action::kUsageError);
+    CHECK(r.error.find(message) != std::string::npos);
+  }
+  CHECK(usage_text().find("--control URL") != std::string::npos);
 }

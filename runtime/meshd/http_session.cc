@@ -1,6 +1,7 @@
 #include "runtime/meshd/http_session.h"
 
 #include <curl/curl.h>
+#include <sodium.h>
 #include <strings.h>
 
 #include <algorithm>
@@ -152,6 +153,8 @@ HttpResponse HttpSession::perform(const HttpRequest& r) {
     curl_multi_poll(m, nullptr, 0, 1000, nullptr);
   }
   curl_multi_remove_handle(m, e);
+  // Headers carry credentials (Authorization): wiped before they are freed.
+  for (curl_slist* h = headers; h; h = h->next) sodium_memzero(h->data, std::strlen(h->data));
   curl_slist_free_all(headers);
   std::string curl_message = errbuf;
   // The handle outlives this frame: it must not keep pointers into it.
