@@ -358,8 +358,19 @@ bool Device::seal_into(Peer& peer, uint8_t* buffer, size_t length, Instant now, 
   return true;
 }
 
+std::optional<wg::PeerId> Device::lookup_owner(LookupMemo& memo, std::span<const uint8_t> address) const {
+  if (address.empty()) return allowed_ips_.lookup(address);
+  if (memo.size == address.size() && std::memcmp(memo.address.data(), address.data(), address.size()) == 0)
+    return memo.owner;
+  memo.owner = allowed_ips_.lookup(address);
+  memo.size = address.size();
+  std::memcpy(memo.address.data(), address.data(), address.size());
+  return memo.owner;
+}
+
 void Device::send_packets(std::span<OutboundPacket> packets, Instant now) {
   note_time(now);
+  send_memo_.size = 0;
   for (OutboundPacket& op : packets) {
     if (op.length == 0 || op.length > kMaxIpPacket ||
         op.buffer.size() < kPacketHeadroom + op.length + kPacketTailroom) {
@@ -372,7 +383,7 @@ void Device::send_packets(std::span<OutboundPacket> packets, Instant now) {
       ++counters_.malformed;
       continue;
     }
-    auto owner = allowed_ips_.lookup(destination);
+    auto owner = lookup_owner(send_memo_, destination);
     Peer* peer = owner ? peer_by_id(*owner) : nullptr;
     if (peer == nullptr) {
       ++counters_.no_route;
@@ -488,6 +499,7 @@ void Device::send_to_peer(Peer& peer, std::span<const uint8_t> datagram) {
 
 void Device::receive_datagrams(std::span<InboundDatagram> datagrams, Instant now) {
   note_time(now);
+  receive_memo_.size = 0;
   for (InboundDatagram& d : datagrams) receive_one(d.from, d.data, now);
   if (!deliveries_.empty()) {
     output_.deliver_packets(deliveries_);
@@ -567,7 +579,7 @@ void Device::receive_transport(const Endpoint& from, std::span<uint8_t> datagram
     return;
   }
   std::span<const uint8_t> packet = payload.first(length);
-  auto owner = allowed_ips_.lookup(ip_address(packet, true));
+  auto owner = lookup_owner(receive_memo_, ip_address(packet, true));
   if (!owner || *owner != peer->id) {
     ++counters_.cryptokey_mismatch;
     return;

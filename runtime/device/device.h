@@ -235,6 +235,17 @@ class Device : public ConfigTarget {
   void run_timers(Peer& peer, wg::Instant now);
   void note_time(wg::Instant now);
 
+  // Allowed-IPs lookups memoised for one batch: the segments of a TSO
+  // super-packet (or a GRO run) share their addresses, so one trie walk
+  // serves them all. Valid only within one send_packets() or
+  // receive_datagrams() call (the configuration cannot change inside one).
+  struct LookupMemo {
+    size_t size = 0;  // 0: empty
+    std::array<uint8_t, 16> address{};
+    std::optional<wg::PeerId> owner;
+  };
+  std::optional<wg::PeerId> lookup_owner(LookupMemo& memo, std::span<const uint8_t> address) const;
+
   DeviceOutput& output_;
   PacketPolicy& policy_;
   wg::RandomSource rng_;
@@ -265,6 +276,7 @@ class Device : public ConfigTarget {
   std::vector<PendingCookieReply> cookie_replies_;
   std::vector<std::span<const uint8_t>> reply_views_;
 
+  LookupMemo send_memo_, receive_memo_;
   std::vector<Peer*> batch_peers_;                       // peers with datagrams pending this batch
   std::vector<std::span<const uint8_t>> deliveries_;     // packets for the host this batch
   std::unique_ptr<Scratch> scratch_;

@@ -106,6 +106,37 @@ TEST_CASE("device: an inner source outside the sending peer's allowed IPs is dro
   CHECK(a.delivered.size() == 1);
 }
 
+TEST_CASE("device: within one receive batch, a spoofed source after a genuine one is still refused") {
+  // The device memoises allowed-IPs lookups per batch; the memo must map an
+  // address to its owner, never to the peer that sent it last.
+  Net net;
+  Node& a = net.add();
+  Node& b = net.add();
+  Node& c = net.add();
+  Net::pair(a, b);
+  Net::pair(a, c);
+  b.device->send_packet(b.packet_to(a), net.now);
+  c.device->send_packet(c.packet_to(a), net.now);
+  net.pump();
+  REQUIRE(a.delivered.size() == 2);
+  a.delivered.clear();
+
+  b.device->send_packet(b.packet_to(a, 84, 1), net.now);
+  c.device->send_packet(ipv4_packet(b.ip(), a.ip(), 84, 2), net.now);  // c claims b's address
+  b.device->send_packet(b.packet_to(a, 84, 3), net.now);
+  REQUIRE(net.in_flight.size() == 3);
+  std::vector<Bytes> bytes;
+  for (Wire& w : net.in_flight) bytes.push_back(w.bytes);
+  std::vector<InboundDatagram> batch;
+  for (size_t i = 0; i < 3; ++i) batch.push_back({net.in_flight[i].from, bytes[i]});
+  net.in_flight.clear();
+  a.device->receive_datagrams(batch, net.now);
+  REQUIRE(a.delivered.size() == 2);
+  CHECK(a.delivered[0] == b.packet_to(a, 84, 1));
+  CHECK(a.delivered[1] == b.packet_to(a, 84, 3));
+  CHECK(a.device->counters().cryptokey_mismatch == 1);
+}
+
 TEST_CASE("device: replayed and forged transport packets are dropped and counted") {
   Net net;
   Node& a = net.add();
