@@ -2,12 +2,11 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/check_base.h"
+#include "cli/command_run.h"
 #include "cli/commands.h"
 #include "cli/git_policy.h"
 #include "cli/lint_step.h"
-#include "cli/pipeline.h"
 #include "cli/prove_step.h"
-#include "cli/report.h"
 #include "compiler/front/lower_ssh.h"
 #include "compiler/front/lower_tests.h"
 #include "verifier/policy_tests.h"
@@ -28,78 +27,52 @@ struct CheckOptions {
 };
 
 int run_check(const CheckOptions& o) {
-  Summary summary;
-  summary.command = "check";
-  summary.policy = o.in.policy_path;
-  summary.dialect = o.dialect;
-  Format format = *parse_format(o.format);
+  CommandRun run("check", o.in.policy_path, o.dialect, *parse_format(o.format));
+  Diagnostics& diags = run.diags;
+  Summary& summary = run.summary;
+  const Loaded& loaded = run.loaded;
 
-  Diagnostics diags;
-  Loaded loaded;
   std::optional<std::string> git_text;
-  LoadStatus st = LoadStatus::InputError;
   if (o.source.active()) {
     git_text = read_git_policy(o.source, o.in.policy_path, diags);
-    if (git_text) {
-      summary.notes.push_back("checked " + o.source.describe(o.in.policy_path));
-      st = load_inputs_from_text(o.in, *git_text, loaded, diags);
-    }
-  } else {
-    st = load_inputs(o.in, loaded, diags);
+    if (!git_text) return run.finish(kUsageOrIO);
+    summary.notes.push_back("checked " + o.source.describe(o.in.policy_path));
   }
-  if (st == LoadStatus::InputError) {
-    summary.exit_code = kUsageOrIO;
-    print_report(format, diags, summary);
-    return summary.exit_code;
-  }
-  if (st == LoadStatus::Ok) {
-    const policy::Policy& pol = *loaded.policy;
-    bool has_tests = !pol.tests.empty() || !pol.ssh_tests.empty();
-    if (has_tests && !loaded.has_inventory) {
-      // Tailscale runs tests against the tailnet's devices; without them a
-      // user, group or tag source has no address and every such test would
-      // fail for the wrong reason.
-      diags.warning(pol.file, {},
-                    "tests and sshTests were not run: they need the "
-                    "tailnet's devices",
-                    "tests-not-run", "pass --nodes DEVICES.json");
-    } else if (has_tests) {
-      ir::TestSuite suite = lower_tests(pol, loaded.inventory);
-      auto acl_report =
-          verify::run_policy_tests(suite.tests, *loaded.program,
-                                   loaded.inventory);
-      verify::to_diagnostics(acl_report, pol.file, diags);
-      summary.tests_run = acl_report.results.size();
-      summary.tests_failed = acl_report.failed();
+  if (auto code = run.load(o.in, StopOn::InputError, git_text ? &*git_text : nullptr))
+    return *code;
+  // An invalid policy: its errors are the whole report.
+  if (run.status != LoadStatus::Ok) return run.finish_by_findings();
+  const policy::Policy& pol = *loaded.policy;
+  bool has_tests = !pol.tests.empty() || !pol.ssh_tests.empty();
+  if (has_tests && !loaded.has_inventory) {
+    // Tailscale runs tests against the tailnet's devices; without them a
+    // user, group or tag source has no address and every such test would
+    // fail for the wrong reason.
+    diags.warning(pol.file, {}, "tests and sshTests were not run: they need the tailnet's devices",
+                  "tests-not-run", "pass --nodes DEVICES.json");
+  } else if (has_tests) {
+    ir::TestSuite suite = lower_tests(pol, loaded.inventory);
+    auto acl_report = verify::run_policy_tests(suite.tests, *loaded.program, loaded.inventory);
+    verify::to_diagnostics(acl_report, pol.file, diags);
+    summary.tests_run = acl_report.results.size();
+    summary.tests_failed = acl_report.failed();
 
-      ir::SshProgram ssh = lower_ssh(pol, loaded.inventory);
-      auto ssh_report =
-          verify::run_ssh_tests(suite.ssh_tests, ssh, loaded.inventory);
-      verify::to_diagnostics(ssh_report, pol.file, diags);
-      summary.ssh_tests_run = ssh_report.results.size();
-      summary.ssh_tests_failed = ssh_report.failed();
-    }
+    ir::SshProgram ssh = lower_ssh(pol, loaded.inventory);
+    auto ssh_report = verify::run_ssh_tests(suite.ssh_tests, ssh, loaded.inventory);
+    verify::to_diagnostics(ssh_report, pol.file, diags);
+    summary.ssh_tests_run = ssh_report.results.size();
+    summary.ssh_tests_failed = ssh_report.failed();
   }
   // Lint (verifier/lint.h): warnings, errors with --strict.
-  if (st == LoadStatus::Ok && !o.no_lint) run_lint_step(loaded, o.strict, diags, summary);
+  if (!o.no_lint) run_lint_step(loaded, o.strict, diags, summary);
   // aclc assertions (the policy's section and --assert), proved with Z3.
-  if (st == LoadStatus::Ok && has_assertions(o.asserts, loaded) &&
-      !run_assertion_step(o.asserts, loaded, diags, summary)) {
-    summary.exit_code = kUsageOrIO;
-    print_report(format, diags, summary);
-    return summary.exit_code;
-  }
+  if (has_assertions(o.asserts, loaded) && !run_assertion_step(o.asserts, loaded, diags, summary))
+    return run.finish(kUsageOrIO);
   // --base REV: the semantic diff of the change (cli/check_base.h).
-  if (st == LoadStatus::Ok && !o.base.empty() &&
-      run_base_diff(o.base, o.in, format, diags, summary,
-                    git_text ? &*git_text : nullptr) != kPass) {
-    summary.exit_code = kUsageOrIO;
-    print_report(format, diags, summary);
-    return summary.exit_code;
-  }
-  summary.exit_code = diags.has_errors() ? kPolicyFailure : kPass;
-  print_report(format, diags, summary);
-  return summary.exit_code;
+  if (!o.base.empty() && run_base_diff(o.base, o.in, run.format, diags, summary,
+                                      git_text ? &*git_text : nullptr) != kPass)
+    return run.finish(kUsageOrIO);
+  return run.finish_by_findings();
 }
 
 }  // namespace

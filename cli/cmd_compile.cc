@@ -5,12 +5,11 @@
 #include <iostream>
 #include <unistd.h>
 
+#include "cli/command_run.h"
 #include "cli/commands.h"
 #include "cli/compile_bundle.h"
 #include "cli/compile_nft.h"
 #include "cli/file_io.h"
-#include "cli/pipeline.h"
-#include "cli/report.h"
 #include "compiler/back/tailcfg.h"
 
 namespace aclc::cli {
@@ -29,24 +28,11 @@ struct CompileOptions {
 };
 
 int run_compile(const CompileOptions& o) {
-  Summary summary;
-  summary.command = "compile";
-  summary.policy = o.in.policy_path;
-  summary.dialect = o.dialect;
-
-  Diagnostics diags;
-  Loaded loaded;
-  LoadStatus st = load_inputs(o.in, loaded, diags);
-  if (st != LoadStatus::Ok) {
-    summary.exit_code =
-        st == LoadStatus::InputError ? kUsageOrIO : kPolicyFailure;
-    print_report(Format::Text, diags, summary);
-    return summary.exit_code;
-  }
+  CommandRun run("compile", o.in.policy_path, o.dialect, Format::Text);
+  if (auto code = run.load(o.in, StopOn::AnyFailure)) return *code;
+  const Loaded& loaded = run.loaded;
   // Warnings still reach the user; the JSON goes to stdout untouched.
-  bool colour = use_colour(stderr);
-  for (const auto& d : diags.items())
-    std::fputs(render_text(d, colour).c_str(), stderr);
+  print_findings(run.diags);
 
   if (o.format == "bundle") {
     BundleOptions b = o.bundle;

@@ -102,8 +102,7 @@ int run_diff_command(const DiffOptions& o) {
   if (st == LoadStatus::InputError) return fail(o, diags, kUsageOrIO);
   if (st == LoadStatus::PolicyInvalid) return fail(o, diags, kPolicyFailure);
   // Warnings (an undeclared tag on a device, ...) still go to stderr.
-  bool colour_err = use_colour(stderr);
-  for (const Diagnostic& d : diags.items()) std::fputs(render_text(d, colour_err).c_str(), stderr);
+  print_findings(diags);
 
   verify::DiffReport report = run.report();
   std::string out;

@@ -4,9 +4,8 @@
 
 #include <cstdio>
 
+#include "cli/command_run.h"
 #include "cli/commands.h"
-#include "cli/pipeline.h"
-#include "cli/report.h"
 #include "verifier/explain.h"
 
 namespace aclc::cli {
@@ -20,27 +19,14 @@ struct ExplainOptions {
 };
 
 int run_explain(const ExplainOptions& o) {
-  Summary summary;
-  summary.command = "explain";
-  summary.policy = o.in.policy_path;
-  summary.dialect = o.dialect;
-  Diagnostics diags;
-  Loaded loaded;
-  LoadStatus st = load_inputs(o.in, loaded, diags);
-  if (st != LoadStatus::Ok) {
-    summary.exit_code = st == LoadStatus::InputError ? kUsageOrIO : kPolicyFailure;
-    print_report(Format::Text, diags, summary);
-    return summary.exit_code;
-  }
+  CommandRun run("explain", o.in.policy_path, o.dialect, Format::Text);
+  if (auto code = run.load(o.in, StopOn::AnyFailure)) return *code;
+  const Loaded& loaded = run.loaded;
   verify::ExplainRequest req = o.req;
   if (!o.proto.empty()) req.proto = o.proto;
   auto e = verify::explain(req, *loaded.policy, *loaded.program, loaded.inventory,
-                           o.in.policy_path, diags);
-  if (!e) {
-    summary.exit_code = kUsageOrIO;
-    print_report(Format::Text, diags, summary);
-    return summary.exit_code;
-  }
+                           o.in.policy_path, run.diags);
+  if (!e) return run.finish(kUsageOrIO);
   std::fputs(verify::render_explanation(*e, *loaded.policy, *loaded.program).c_str(), stdout);
   // Explaining is not checking: a denied flow is an answer, not a failure.
   return kPass;

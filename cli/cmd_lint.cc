@@ -3,10 +3,9 @@
 // device carries, tests that repeat each other.
 #include <CLI/CLI.hpp>
 
+#include "cli/command_run.h"
 #include "cli/commands.h"
 #include "cli/lint_step.h"
-#include "cli/pipeline.h"
-#include "cli/report.h"
 
 namespace aclc::cli {
 namespace {
@@ -19,22 +18,10 @@ struct LintCommandOptions {
 };
 
 int run_lint(const LintCommandOptions& o) {
-  Summary summary;
-  summary.command = "lint";
-  summary.policy = o.in.policy_path;
-  summary.dialect = o.dialect;
-  Format format = *parse_format(o.format);
-  Diagnostics diags;
-  Loaded loaded;
-  LoadStatus st = load_inputs(o.in, loaded, diags);
-  if (st == LoadStatus::InputError) {
-    summary.exit_code = kUsageOrIO;
-  } else {
-    if (st == LoadStatus::Ok) run_lint_step(loaded, o.strict, diags, summary);
-    summary.exit_code = diags.has_errors() ? kPolicyFailure : kPass;
-  }
-  print_report(format, diags, summary);
-  return summary.exit_code;
+  CommandRun run("lint", o.in.policy_path, o.dialect, *parse_format(o.format));
+  if (auto code = run.load(o.in, StopOn::InputError)) return *code;
+  if (run.status == LoadStatus::Ok) run_lint_step(run.loaded, o.strict, run.diags, run.summary);
+  return run.finish_by_findings();
 }
 
 }  // namespace

@@ -4,10 +4,9 @@
 
 #include <cstdio>
 
+#include "cli/command_run.h"
 #include "cli/commands.h"
 #include "cli/file_io.h"
-#include "cli/pipeline.h"
-#include "cli/report.h"
 #include "compiler/back/accept_only.h"
 #include "compiler/back/policy_print.h"
 #include "compiler/back/table_build.h"
@@ -32,27 +31,14 @@ std::vector<table::Table> all_tables(const ir::Program& prog, const Inventory& i
 }
 
 int run_lower(const LowerOptions& o) {
-  Summary summary;
-  summary.command = "lower";
-  summary.policy = o.in.policy_path;
-  summary.dialect = "aclc";
-  Diagnostics diags;
-  Loaded loaded;
-  LoadStatus st = load_inputs(o.in, loaded, diags);
-  if (st != LoadStatus::Ok) {
-    summary.exit_code = st == LoadStatus::InputError ? kUsageOrIO : kPolicyFailure;
-    print_report(Format::Text, diags, summary);
-    return summary.exit_code;
-  }
+  CommandRun run("lower", o.in.policy_path, "aclc", Format::Text);
+  if (auto code = run.load(o.in, StopOn::AnyFailure)) return *code;
+  const Loaded& loaded = run.loaded;
   const Inventory& inv = loaded.inventory;
   std::vector<table::Table> tables = all_tables(*loaded.program, inv);
 
-  auto lowered = lowering::to_accept_only(*loaded.policy, inv, tables, diags);
-  if (!lowered) {
-    summary.exit_code = kPolicyFailure;
-    print_report(Format::Text, diags, summary);
-    return summary.exit_code;
-  }
+  auto lowered = lowering::to_accept_only(*loaded.policy, inv, tables, run.diags);
+  if (!lowered) return run.finish(kPolicyFailure);
   for (const std::string& note : lowered->notes)
     std::fprintf(stderr, "aclc: note: %s\n", note.c_str());
   policy::PrintOptions print;

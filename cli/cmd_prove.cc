@@ -2,10 +2,9 @@
 // exist (--nodes) or for every device that could join.
 #include <CLI/CLI.hpp>
 
+#include "cli/command_run.h"
 #include "cli/commands.h"
-#include "cli/pipeline.h"
 #include "cli/prove_step.h"
-#include "cli/report.h"
 
 namespace aclc::cli {
 namespace {
@@ -18,28 +17,19 @@ struct ProveOptions {
 };
 
 int run_prove(const ProveOptions& o) {
-  Summary summary;
-  summary.command = "prove";
-  summary.policy = o.in.policy_path;
-  summary.dialect = o.dialect;
-  Format format = *parse_format(o.format);
-  Diagnostics diags;
-  Loaded loaded;
-  LoadStatus st = load_inputs(o.in, loaded, diags);
-  if (st == LoadStatus::InputError) {
-    summary.exit_code = kUsageOrIO;
-  } else if (st == LoadStatus::Ok) {
-    if (!has_assertions(o.asserts, loaded)) {
-      diags.error(o.in.policy_path, {}, "nothing to prove: the policy has no \"assertions\"",
-                  "no-assertions", "add an \"assertions\" section, --assert FILE or --assert-json");
-      summary.exit_code = kUsageOrIO;
-    } else if (!run_assertion_step(o.asserts, loaded, diags, summary)) {
-      summary.exit_code = kUsageOrIO;
+  CommandRun run("prove", o.in.policy_path, o.dialect, *parse_format(o.format));
+  if (auto code = run.load(o.in, StopOn::InputError)) return *code;
+  if (run.status == LoadStatus::Ok) {
+    if (!has_assertions(o.asserts, run.loaded)) {
+      run.diags.error(o.in.policy_path, {}, "nothing to prove: the policy has no \"assertions\"",
+                      "no-assertions",
+                      "add an \"assertions\" section, --assert FILE or --assert-json");
+      return run.finish(kUsageOrIO);
     }
+    if (!run_assertion_step(o.asserts, run.loaded, run.diags, run.summary))
+      return run.finish(kUsageOrIO);
   }
-  if (summary.exit_code == kPass) summary.exit_code = diags.has_errors() ? kPolicyFailure : kPass;
-  print_report(format, diags, summary);
-  return summary.exit_code;
+  return run.finish_by_findings();
 }
 
 }  // namespace

@@ -26,13 +26,16 @@ std::string closing_line(const Diagnostics& diags, const Summary& s) {
 
 }  // namespace
 
+void print_findings(const Diagnostics& diags) {
+  bool colour = use_colour(stderr);
+  for (const auto& d : diags.items()) std::fputs(render_text(d, colour).c_str(), stderr);
+}
+
 void print_report(Format format, const Diagnostics& diags,
                   const Summary& s) {
   switch (format) {
     case Format::Text: {
-      bool colour = use_colour(stderr);
-      for (const auto& d : diags.items())
-        std::fputs(render_text(d, colour).c_str(), stderr);
+      print_findings(diags);
       for (const auto& n : s.notes) std::fprintf(stderr, "note: %s\n", n.c_str());
       std::fprintf(stderr, "%s\n", closing_line(diags, s).c_str());
       break;

@@ -21,6 +21,10 @@ struct Summary {
   std::vector<std::string> notes;  // plain lines for the text closing
 };
 
+// Prints each diagnostic as text to stderr (coloured on a TTY), with no
+// closing line: for commands whose result goes to stdout.
+void print_findings(const Diagnostics& diags);
+
 // Prints diagnostics and the summary to stdout (json, github) or stderr
 // (text findings) as the format asks.
 void print_report(Format format, const Diagnostics& diags,
