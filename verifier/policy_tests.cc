@@ -6,18 +6,9 @@ namespace aclc::verify {
 
 namespace {
 
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // Tailscale's failure line for one entry.
 std::string tailscale_message(const std::string& entry, bool want_accept, bool got_accept) {
-  return "address " + quoted(entry) + ": want: " + (want_accept ? "Accept" : "Drop") +
+  return "address " + message_quote(entry) + ": want: " + (want_accept ? "Accept" : "Drop") +
          ", got: " + (got_accept ? "Accept" : "Drop");
 }
 
@@ -108,7 +99,7 @@ void run_entry(const ir::Evaluator& ev, const Inventory& inv, const ir::AclTestC
   }
   if (pairs == 0) {
     f.message = tailscale_message(e.text, e.want_accept, false);
-    f.detail = "src " + quoted(t.src) + " and " + quoted(e.text) +
+    f.detail = "src " + message_quote(t.src) + " and " + message_quote(e.text) +
                " have no addresses of the same family";
     out.failures.push_back(std::move(f));
     return;
@@ -133,44 +124,16 @@ void run_entry(const ir::Evaluator& ev, const Inventory& inv, const ir::AclTestC
 
 }  // namespace
 
-size_t AclTestReport::failed() const {
-  size_t n = 0;
-  for (const AclTestResult& r : results) n += r.passed ? 0 : 1;
-  return n;
-}
-
 AclTestReport run_policy_tests(const std::vector<ir::AclTestCase>& tests,
                                const ir::Program& prog, const Inventory& inv) {
-  AclTestReport report;
   ir::Evaluator ev(prog, inv);
-  for (const ir::AclTestCase& t : tests) {
-    AclTestResult r;
-    r.index = t.index;
-    r.pos = t.pos;
-    r.src = t.src;
-    if (!t.error.empty()) {
-      AclTestFailure f;
-      f.pos = t.src_pos.known() ? t.src_pos : t.pos;
-      f.message = "test(s) failed for user: " + t.src;
-      f.detail = t.error;
-      r.failures.push_back(std::move(f));
-    } else {
-      for (const ir::AclTestEntry& e : t.entries) run_entry(ev, inv, t, e, r);
-    }
-    r.passed = r.failures.empty();
-    report.results.push_back(std::move(r));
-  }
-  return report;
+  return run_tests<AclTestFailure>(tests, [&](const ir::AclTestCase& t, AclTestResult& r) {
+    for (const ir::AclTestEntry& e : t.entries) run_entry(ev, inv, t, e, r);
+  });
 }
 
 void to_diagnostics(const AclTestReport& report, const std::string& file, Diagnostics& out) {
-  for (const AclTestResult& r : report.results) {
-    for (const AclTestFailure& f : r.failures) {
-      out.error(file, f.pos, f.message, "test-failed",
-                "tests[" + std::to_string(r.index) + "] (src " + quoted(r.src) + "): " +
-                    f.detail);
-    }
-  }
+  failures_to_diagnostics(report, "tests", "test-failed", file, out);
 }
 
 }  // namespace aclc::verify

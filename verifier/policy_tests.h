@@ -23,6 +23,7 @@
 #include "compiler/ir/device.h"
 #include "compiler/ir/ir.h"
 #include "compiler/ir/test_cases.h"
+#include "verifier/test_report.h"
 
 namespace aclc::verify {
 
@@ -39,19 +40,8 @@ struct AclTestFailure {
   const ir::Rule* rule = nullptr;  // the deciding rule, if any
 };
 
-struct AclTestResult {
-  size_t index = 0;  // tests[index]
-  Pos pos;
-  std::string src;   // as written; Tailscale reports it as "user"
-  bool passed = true;
-  std::vector<AclTestFailure> failures;
-};
-
-struct AclTestReport {
-  std::vector<AclTestResult> results;
-  size_t failed() const;
-  bool passed() const { return failed() == 0; }
-};
+using AclTestResult = TestResult<AclTestFailure>;
+using AclTestReport = TestReport<AclTestFailure>;
 
 // The Program and Inventory are those the tests were lowered against.
 // Failures point into `prog`, which must outlive the report.

@@ -6,15 +6,6 @@ namespace aclc::verify {
 
 namespace {
 
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 bool satisfies(ir::SshVerdict want, ir::SshVerdict got) {
   switch (want) {
     case ir::SshVerdict::Accept:
@@ -47,6 +38,7 @@ class Runner {
     return it->second;
   }
 
+  // `t` has no error of its own (run_tests handles those).
   void run(const ir::SshTestCase& t, SshTestResult& out) {
     auto fail = [&](Pos pos, std::string message, std::string detail) {
       SshTestFailure f;
@@ -55,16 +47,12 @@ class Runner {
       f.detail = std::move(detail);
       out.failures.push_back(std::move(f));
     };
-    if (!t.error.empty()) {
-      fail(t.src_pos.known() ? t.src_pos : t.pos, "test(s) failed for user: " + t.src, t.error);
-      return;
-    }
     for (const ir::SshTestDst& d : t.dsts) {
-      if (!d.error.empty()) fail(d.pos, "dst " + quoted(d.text) + ": " + d.error, d.error);
+      if (!d.error.empty()) fail(d.pos, "dst " + message_quote(d.text) + ": " + d.error, d.error);
     }
     for (const ir::SshTestAssertion& a : t.assertions) {
       if (!a.error.empty()) {
-        fail(a.pos, "ssh user " + quoted(a.user) + ": " + a.error, a.error);
+        fail(a.pos, "ssh user " + message_quote(a.user) + ": " + a.error, a.error);
         continue;
       }
       for (const ir::SshTestDst& d : t.dsts) {
@@ -89,24 +77,25 @@ class Runner {
       f.got = dec.verdict;
       f.src = s;
       f.dst_device = static_cast<int>(dev);
-      f.message = "src " + quoted(t.src) + " at " + quoted(to_string(s.addr)) + ", dst " +
-                  quoted(d.text) + " at " + quoted(dst_ip(dst, s.addr)) + ", ssh user " +
-                  quoted(a.user) + ": want: " + quoted(ir::ssh_verdict_name(a.want)) +
-                  " got: " + quoted(ir::ssh_verdict_name(dec.verdict));
+      f.message = "src " + message_quote(t.src) + " at " + message_quote(to_string(s.addr)) +
+                  ", dst " + message_quote(d.text) + " at " +
+                  message_quote(dst_ip(dst, s.addr)) + ", ssh user " + message_quote(a.user) +
+                  ": want: " + message_quote(ir::ssh_verdict_name(a.want)) +
+                  " got: " + message_quote(ir::ssh_verdict_name(dec.verdict));
       std::string from = to_string(s.addr);
       if (s.device >= 0) from += " (" + inv_.devices[static_cast<size_t>(s.device)].hostname + ")";
       if (dec.node_rule) {
         const ir::SshRule& r = prog_.rules[rules[*dec.node_rule].rule];
         f.rule = &r;
-        f.detail = from + " -> " + dst.hostname + " as " + quoted(a.user) + " is decided by " +
-                   r.origin_name() +
+        f.detail = from + " -> " + dst.hostname + " as " + message_quote(a.user) +
+                   " is decided by " + r.origin_name() +
                    (r.pos.known() ? " at line " + std::to_string(r.pos.line) + ":" +
                                         std::to_string(r.pos.col)
                                   : std::string()) +
                    " (" + ir::ssh_verdict_name(dec.verdict) + ", local user " +
-                   quoted(dec.local_user) + ")";
+                   message_quote(dec.local_user) + ")";
       } else {
-        f.detail = from + " -> " + dst.hostname + " as " + quoted(a.user) +
+        f.detail = from + " -> " + dst.hostname + " as " + message_quote(a.user) +
                    ": no ssh rule gives this source that user on " + dst.hostname +
                    " (it received " + std::to_string(rules.size()) + " ssh rules)";
       }
@@ -123,36 +112,15 @@ class Runner {
 
 }  // namespace
 
-size_t SshTestReport::failed() const {
-  size_t n = 0;
-  for (const SshTestResult& r : results) n += r.passed ? 0 : 1;
-  return n;
-}
-
 SshTestReport run_ssh_tests(const std::vector<ir::SshTestCase>& tests,
                             const ir::SshProgram& prog, const Inventory& inv) {
-  SshTestReport report;
   Runner runner(prog, inv);
-  for (const ir::SshTestCase& t : tests) {
-    SshTestResult r;
-    r.index = t.index;
-    r.pos = t.pos;
-    r.src = t.src;
-    runner.run(t, r);
-    r.passed = r.failures.empty();
-    report.results.push_back(std::move(r));
-  }
-  return report;
+  return run_tests<SshTestFailure>(
+      tests, [&](const ir::SshTestCase& t, SshTestResult& r) { runner.run(t, r); });
 }
 
 void to_diagnostics(const SshTestReport& report, const std::string& file, Diagnostics& out) {
-  for (const SshTestResult& r : report.results) {
-    for (const SshTestFailure& f : r.failures) {
-      out.error(file, f.pos, f.message, "ssh-test-failed",
-                "sshTests[" + std::to_string(r.index) + "] (src " + quoted(r.src) + "): " +
-                    f.detail);
-    }
-  }
+  failures_to_diagnostics(report, "sshTests", "ssh-test-failed", file, out);
 }
 
 }  // namespace aclc::verify

@@ -23,6 +23,7 @@
 #include "compiler/ir/device.h"
 #include "compiler/ir/ssh.h"
 #include "compiler/ir/test_cases.h"
+#include "verifier/test_report.h"
 
 namespace aclc::verify {
 
@@ -38,19 +39,8 @@ struct SshTestFailure {
   const ir::SshRule* rule = nullptr;  // the rule that decided, if any (into the SshProgram)
 };
 
-struct SshTestResult {
-  size_t index = 0;  // sshTests[index]
-  Pos pos;
-  std::string src;
-  bool passed = true;
-  std::vector<SshTestFailure> failures;
-};
-
-struct SshTestReport {
-  std::vector<SshTestResult> results;
-  size_t failed() const;
-  bool passed() const { return failed() == 0; }
-};
+using SshTestResult = TestResult<SshTestFailure>;
+using SshTestReport = TestReport<SshTestFailure>;
 
 // Failures point into `prog`, which must outlive the report.
 SshTestReport run_ssh_tests(const std::vector<ir::SshTestCase>& tests,
