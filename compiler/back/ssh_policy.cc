@@ -1,24 +1,10 @@
 #include "compiler/back/ssh_policy.h"
 
-#include <algorithm>
-
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "compiler/back/json_writer.h"
 
 namespace aclc::tailcfg {
 
 namespace {
-
-template <typename Writer>
-void string(Writer& w, const std::string& s) {
-  w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-template <typename Writer>
-void key(Writer& w, const std::string& s) {
-  w.Key(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
-}
 
 template <typename Writer>
 void write_policy(Writer& w, const std::vector<ir::NodeSshRule>& rules,
@@ -39,23 +25,23 @@ void write_policy(Writer& w, const std::vector<ir::NodeSshRule>& rules,
     for (const Addr& a : r.principals) {
       w.StartObject();
       w.Key("nodeIP");
-      string(w, to_string(a));
+      json_string(w, to_string(a));
       w.EndObject();
     }
     w.EndArray();
     w.Key("sshUsers");
     w.StartObject();
     for (const auto& [from, to] : r.users) {
-      key(w, from);
-      string(w, to);
+      json_key(w, from);
+      json_string(w, to);
     }
     w.EndObject();
     w.Key("action");
     w.StartObject();
     if (r.action == ir::SshAction::Check) {
       w.Key("holdAndDelegate");
-      string(w, control_url +
-                    "/machine/ssh/action/$SRC_NODE_ID/to/$DST_NODE_ID?local_user=$LOCAL_USER");
+      json_string(w, control_url +
+                         "/machine/ssh/action/$SRC_NODE_ID/to/$DST_NODE_ID?local_user=$LOCAL_USER");
     } else {
       w.Key("accept");
       w.Bool(true);
@@ -70,27 +56,13 @@ void write_policy(Writer& w, const std::vector<ir::NodeSshRule>& rules,
     if (!r.accept_env.empty()) {
       w.Key("acceptEnv");
       w.StartArray();
-      for (const std::string& e : r.accept_env) string(w, e);
+      for (const std::string& e : r.accept_env) json_string(w, e);
       w.EndArray();
     }
     w.EndObject();
   }
   w.EndArray();
   w.EndObject();
-}
-
-template <typename F>
-std::string write_json(int indent, F body) {
-  rapidjson::StringBuffer buf;
-  if (indent > 0) {
-    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
-    w.SetIndent(' ', static_cast<unsigned>(indent));
-    body(w);
-  } else {
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    body(w);
-  }
-  return std::string(buf.GetString(), buf.GetSize());
 }
 
 }  // namespace
@@ -102,16 +74,12 @@ std::string ssh_policy_json(const std::vector<ir::NodeSshRule>& rules, int inden
 
 std::string ssh_policy_json_all(const ir::SshProgram& prog, const Inventory& inv, int indent,
                                 const std::string& control_url) {
-  std::vector<size_t> order(inv.devices.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return inv.devices[a].hostname < inv.devices[b].hostname;
-  });
+  std::vector<size_t> order = hostname_order(inv);
   ir::SshCompiler compiler(prog, inv);
   return write_json(indent, [&](auto& w) {
     w.StartObject();
     for (size_t i : order) {
-      key(w, inv.devices[i].hostname);
+      json_key(w, inv.devices[i].hostname);
       write_policy(w, compiler.for_node(i), control_url);
     }
     w.EndObject();

@@ -6,9 +6,7 @@
 #include <ostream>
 #include <unordered_map>
 
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "compiler/back/json_writer.h"
 
 namespace aclc::tailcfg {
 namespace {
@@ -500,7 +498,7 @@ void write_rules(Writer& w, const std::vector<FilterRule>& rules) {
     w.StartArray();
     if (r.src_ips) {
       for (const std::string& s : *r.src_ips) {
-        w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+        json_string(w, s);
       }
     }
     w.EndArray();
@@ -510,7 +508,7 @@ void write_rules(Writer& w, const std::vector<FilterRule>& rules) {
       for (const NetPortRange& p : r.dst_ports) {
         w.StartObject();
         w.Key("IP");
-        w.String(p.ip.c_str(), static_cast<rapidjson::SizeType>(p.ip.size()));
+        json_string(w, p.ip);
         w.Key("Ports");
         w.StartObject();
         w.Key("First");
@@ -535,12 +533,12 @@ void write_rules(Writer& w, const std::vector<FilterRule>& rules) {
         w.StartObject();
         w.Key("Dsts");
         w.StartArray();
-        for (const std::string& d : cg.dsts) w.String(d.c_str(), static_cast<rapidjson::SizeType>(d.size()));
+        for (const std::string& d : cg.dsts) json_string(w, d);
         w.EndArray();
         w.Key("CapMap");
         w.StartObject();
         for (const ir::Capability* c : cg.caps) {
-          w.Key(c->name.c_str(), static_cast<rapidjson::SizeType>(c->name.size()));
+          json_key(w, c->name);
           if (c->null_value) {
             w.Null();
             continue;
@@ -561,20 +559,6 @@ void write_rules(Writer& w, const std::vector<FilterRule>& rules) {
   w.EndArray();
 }
 
-template <typename F>
-std::string write_json(int indent, F body) {
-  rapidjson::StringBuffer buf;
-  if (indent > 0) {
-    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
-    w.SetIndent(' ', static_cast<unsigned>(indent));
-    body(w);
-  } else {
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    body(w);
-  }
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
 }  // namespace
 
 std::string to_json(const std::vector<FilterRule>& rules, int indent) {
@@ -582,11 +566,7 @@ std::string to_json(const std::vector<FilterRule>& rules, int indent) {
 }
 
 void write_json_all(const Compiler& c, const Inventory& inv, std::ostream& out, int indent) {
-  std::vector<size_t> order(inv.devices.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return inv.devices[a].hostname < inv.devices[b].hostname;
-  });
+  std::vector<size_t> order = hostname_order(inv);
   // One buffer, emptied into the stream after every node.
   rapidjson::StringBuffer buf;
   auto flush = [&] {
@@ -596,35 +576,22 @@ void write_json_all(const Compiler& c, const Inventory& inv, std::ostream& out, 
   auto body = [&](auto& w) {
     w.StartObject();
     for (size_t i : order) {
-      const std::string& h = inv.devices[i].hostname;
-      w.Key(h.c_str(), static_cast<rapidjson::SizeType>(h.size()));
+      json_key(w, inv.devices[i].hostname);
       write_rules(w, c.for_node(i));
       flush();
     }
     w.EndObject();
     flush();
   };
-  if (indent > 0) {
-    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
-    w.SetIndent(' ', static_cast<unsigned>(indent));
-    body(w);
-  } else {
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    body(w);
-  }
+  write_json_into(buf, indent, body);
 }
 
 std::string to_json_all(const Compiler& c, const Inventory& inv, int indent) {
-  std::vector<size_t> order(inv.devices.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return inv.devices[a].hostname < inv.devices[b].hostname;
-  });
+  std::vector<size_t> order = hostname_order(inv);
   return write_json(indent, [&](auto& w) {
     w.StartObject();
     for (size_t i : order) {
-      const std::string& h = inv.devices[i].hostname;
-      w.Key(h.c_str(), static_cast<rapidjson::SizeType>(h.size()));
+      json_key(w, inv.devices[i].hostname);
       write_rules(w, c.for_node(i));
     }
     w.EndObject();
