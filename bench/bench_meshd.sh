@@ -113,6 +113,9 @@ teardown() {
   ip netns del "$NS1"; ip netns del "$NS2"; ip netns del "$NS0"
 }
 
+tun_tx_dropped() { ip -n "$1" -s link show "$2" | awk '/TX:/ {getline; print $4; exit}'; }
+udp_rcvbuf_errors() { ip netns exec "$1" awk '/^Udp:/ {if (++n == 2) {print $6 + 0; exit}}' /proc/net/snmp; }
+
 # measure IMPL TAG: prints "key value" lines into $WORK/TAG.results.
 measure() {
   local impl=$1 tag=$2 out="$WORK/$2.results"
@@ -123,7 +126,12 @@ measure() {
   awk '/sender/ {print "tcp_mbps", $7; print "tcp_retr", $9}' "$WORK/$tag-tcp.txt" > "$out"
   ip netns exec "$NS2" iperf3 -s -1 -B $ADDR2 >/dev/null 2>&1 &
   sleep 0.3
+  local tun_drops0 udp_errs0 app_errs0
+  tun_drops0=$(tun_tx_dropped "$NS1" "$IF1"); udp_errs0=$(udp_rcvbuf_errors "$NS0"); app_errs0=$(udp_rcvbuf_errors "$NS2")
   ip netns exec "$NS1" iperf3 -c $ADDR2 -u -b "$UDP_RATE" -l 1360 -t "$UDP_SECONDS" -f m > "$WORK/$tag-udp.txt" 2>&1 || true
+  # Where UDP loss happened: the sender's TUN queue (the daemon read too
+  # slowly), the daemons' UDP socket, or the iperf3 server's socket.
+  echo "udp drops: sender TUN queue $(( $(tun_tx_dropped "$NS1" "$IF1") - tun_drops0 )), daemons' UDP socket $(( $(udp_rcvbuf_errors "$NS0") - udp_errs0 )), iperf3 server's socket $(( $(udp_rcvbuf_errors "$NS2") - app_errs0 ))" >> "$WORK/$tag-udp.txt"
   awk '/receiver/ {print "udp_mbps", $7; gsub(/[()%]/, "", $12); print "udp_loss_pct", $12}' "$WORK/$tag-udp.txt" >> "$out"
   ip netns exec "$NS1" ping -q -n -c "$PINGS" -i 0.005 $ADDR2 > "$WORK/$tag-ping.txt" 2>&1 || true
   awk -F'[/ ]+' '/^rtt/ {print "ping_avg_ms", $8; print "ping_max_ms", $9}' "$WORK/$tag-ping.txt" >> "$out"
@@ -132,7 +140,7 @@ measure() {
   awk '/^handshakes\/s/ {print "handshakes_per_s", $2}' "$WORK/$tag-hs.txt" >> "$out"
   echo "== $impl <-> $impl"
   sed -n '/sender/p;/receiver/p' "$WORK/$tag-tcp.txt" | sed 's/^/  tcp: /'
-  sed -n '/receiver/p' "$WORK/$tag-udp.txt" | sed 's/^/  udp: /'
+  sed -n '/receiver/p;/^udp drops/p' "$WORK/$tag-udp.txt" | sed 's/^/  udp: /'
   grep '^rtt' "$WORK/$tag-ping.txt" | sed 's/^/  ping: /' || true
   sed 's/^/  /' "$WORK/$tag-hs.txt"
   teardown
