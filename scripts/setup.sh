@@ -36,6 +36,7 @@ PACKAGES=(
   wireguard-go
   iperf3              # bench/bench_meshd.sh
   nginx-light         # static bundle hosting: tests/meshd_control_test.cc, bench_control_poll
+  openssl             # the openssl tool: a self-signed certificate for the TLS test of aclc serve
 )
 
 export DEBIAN_FRONTEND=noninteractive

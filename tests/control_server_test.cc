@@ -4,6 +4,7 @@
 // and oversized requests, device registration, signed bundles (opened with
 // bundle::open), long-poll and 304, revocation, rollback, restart, and a
 // server killed between the steps of a deploy.
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -136,7 +137,9 @@ class Control {
       ::execv(ACLC_BIN, argv.data());
       _exit(127);
     }
-    const std::string marker = "listening on http://127.0.0.1:";
+    tls = std::find(extra.begin(), extra.end(), "--tls-cert") != extra.end();
+    const std::string marker =
+        std::string("listening on ") + (tls ? "https" : "http") + "://127.0.0.1:";
     for (int i = 0; i < 200; ++i) {
       std::string text = slurp(log);
       size_t at = text.find(marker);
@@ -167,7 +170,10 @@ class Control {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+  std::string url() const {
+    return std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port);
+  }
+  bool tls = false;
   std::string env() const { return "TS_API_KEY=" + api_key; }
 
   httplib::Client client(const std::string& key) const {
@@ -591,4 +597,35 @@ TEST_CASE("a server killed during a deploy shows the old or the new policy after
                         }) == 0);
     c.stop();
   }
+}
+
+TEST_CASE("with a certificate the server speaks only TLS; deploy trusts it through --cacert") {
+  Control c;
+  // A self-signed certificate for 127.0.0.1 (the openssl tool comes with
+  // libssl, which the TLS build of the server needs anyway).
+  std::string cert = c.file("cert.pem", ""), key = c.file("key.pem", "");
+  std::string other = c.file("other.pem", ""), other_key = c.file("other-key.pem", "");
+  auto make = [](const std::string& crt, const std::string& k) {
+    return std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                        "-days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+                        "-keyout " + quote(k) + " -out " + quote(crt) + " 2>/dev/null")
+                           .c_str());
+  };
+  REQUIRE(make(cert, key) == 0);
+  REQUIRE(make(other, other_key) == 0);
+  c.start("", {"--tls-cert", cert, "--tls-key", key});
+  std::string a = c.file("a.hujson", kPolicyA);
+
+  Run trusted = c.deploy(a, "--cacert " + quote(cert));
+  CHECK_MESSAGE(trusted.exit_code == 0, trusted.out);
+  CHECK(contains(trusted.out, "deployed"));
+
+  // A certificate nobody vouches for is an I/O error, not retried, nothing sent.
+  Run untrusted = c.deploy(c.file("b.hujson", kPolicyB), "--cacert " + quote(other));
+  CHECK(untrusted.exit_code == 2);
+  Run plain = run("deploy " + a + " --api http://127.0.0.1:" + std::to_string(c.port) +
+                      " --max-attempts 1",
+                  c.env());
+  CHECK(plain.exit_code == 2);
+  CHECK(c.stop() == 0);
 }
