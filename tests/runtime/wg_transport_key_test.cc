@@ -53,7 +53,7 @@ TEST_CASE("wg TransportKey: byte-identical to libsodium at every size, in place,
       CHECK(buf == expected);
 
       REQUIRE(opener.open(counter, buf, buf.data()));  // opened in place
-      CHECK(std::memcmp(buf.data(), plain.data(), size) == 0);
+      CHECK(std::equal(plain.begin(), plain.end(), buf.begin()));
     }
   }
 }
@@ -66,7 +66,7 @@ TEST_CASE("wg TransportKey: forged, misnumbered and wrong-key messages are refus
     CAPTURE(size);
     std::vector<uint8_t> sealed(size + kAeadTagSize);
     std::vector<uint8_t> plain = pattern(size, 0x5a);
-    std::memcpy(sealed.data(), plain.data(), size);
+    std::copy(plain.begin(), plain.end(), sealed.begin());
     REQUIRE(sealer.seal(41, std::span<const uint8_t>(sealed.data(), size), sealed.data()));
 
     auto refused = [&](TransportKey& k, uint64_t counter, std::vector<uint8_t> message) {
