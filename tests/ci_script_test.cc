@@ -3,52 +3,22 @@
 // and GITHUB_STEP_SUMMARY set. A good change passes and its semantic diff
 // lands in the job summary; a broken one fails with a file:line annotation.
 #include <doctest/doctest.h>
-
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
+
+#include "tests/shell_run.h"
 
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
+using aclc::test::read_text;
+using aclc::test::sh;
+using aclc::test::write_text;
+using Result = aclc::test::ShellResult;
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-Result sh(const std::string& dir, const std::string& cmd) {
-  std::string full = "cd " + quote(dir) + " && (" + cmd + ") 2>&1";
-  Result r;
-  FILE* p = popen(full.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-void write(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string quote(const std::string& s) { return aclc::test::shell_quote(s); }
 
 const char* kDevices = R"({"devices": [
   {"hostname": "laptop", "addresses": ["100.64.0.1"], "user": "alice@example.com"},
@@ -79,8 +49,8 @@ struct PullRequest {
     REQUIRE(sh(root, "git init -q -b main seed && cd seed && git config user.email t@e && "
                      "git config user.name T")
                 .exit_code == 0);
-    write(root + "/seed/devices.json", kDevices);
-    write(root + "/seed/policy.hujson", policy("5432"));
+    write_text(root + "/seed/devices.json", kDevices);
+    write_text(root + "/seed/policy.hujson", policy("5432"));
     REQUIRE(sh(root, "cd seed && git add . && git commit -q -m initial && cd .. && "
                      "git clone -q --bare seed origin.git && git clone -q origin.git work && "
                      "cd work && git config user.email t@e && git config user.name T && "
@@ -100,19 +70,19 @@ struct PullRequest {
 
 TEST_CASE("aclc-ci.sh check: a good pull request passes and its diff is in the job summary") {
   PullRequest pr;
-  write(pr.work + "/policy.hujson", policy("5432,6379"));
+  write_text(pr.work + "/policy.hujson", policy("5432,6379"));
   REQUIRE(sh(pr.work, "git commit -q -am 'allow redis'").exit_code == 0);
   Result r = pr.ci("check");
   INFO(r.out);
   CHECK(r.exit_code == 0);
-  std::string summary = slurp(pr.root + "/summary.md");
+  std::string summary = read_text(pr.root + "/summary.md");
   INFO(summary);
   CHECK(summary.find("6379") != std::string::npos);
 }
 
 TEST_CASE("aclc-ci.sh check: a pull request that breaks an assertion fails with an annotation") {
   PullRequest pr;
-  write(pr.work + "/policy.hujson", policy("22,5432"));
+  write_text(pr.work + "/policy.hujson", policy("22,5432"));
   REQUIRE(sh(pr.work, "git commit -q -am 'open ssh'").exit_code == 0);
   Result r = pr.ci("check");
   INFO(r.out);
@@ -145,7 +115,7 @@ struct Server {
                 .exit_code == 0);
     const std::string marker = "listening on http://127.0.0.1:";
     for (int i = 0; i < 200 && url.empty(); ++i) {
-      std::string log = slurp(dir + "/serve.log");
+      std::string log = read_text(dir + "/serve.log");
       size_t m = log.find(marker);
       if (m != std::string::npos && log.find('\n', m) != std::string::npos) {
         url = "http://127.0.0.1:" + std::to_string(std::stoi(log.substr(m + marker.size())));
@@ -153,7 +123,7 @@ struct Server {
         usleep(50 * 1000);
       }
     }
-    REQUIRE_MESSAGE(!url.empty(), slurp(dir + "/serve.log"));
+    REQUIRE_MESSAGE(!url.empty(), read_text(dir + "/serve.log"));
   }
   ~Server() { sh(dir, "kill $(cat serve.pid) 2>/dev/null; true"); }
   std::string served_policy() const {
@@ -177,7 +147,7 @@ TEST_CASE("aclc-ci.sh deploy: checks, deploys to aclc serve, and refuses to over
   CHECK(control.served_policy() == policy("5432"));
 
   // A broken policy is stopped by the check: nothing is deployed.
-  write(pr.work + "/policy.hujson", policy("22"));
+  write_text(pr.work + "/policy.hujson", policy("22"));
   Result broken = deploy();
   INFO(broken.out);
   CHECK(broken.exit_code == 1);
@@ -185,11 +155,11 @@ TEST_CASE("aclc-ci.sh deploy: checks, deploys to aclc serve, and refuses to over
 
   // Someone edits the policy through the API behind CI's back; CI's next
   // deploy (from the cached ETag of its last one) must not overwrite it.
-  write(pr.root + "/edited.hujson", policy("5432,8080"));
+  write_text(pr.root + "/edited.hujson", policy("5432,8080"));
   REQUIRE(sh(pr.root, "TS_API_KEY=" + quote(control.key) + " " + quote(ACLC_BIN) +
                           " deploy edited.hujson --api " + quote(control.url))
               .exit_code == 0);
-  write(pr.work + "/policy.hujson", policy("5432,6379"));
+  write_text(pr.work + "/policy.hujson", policy("5432,6379"));
   Result stale = deploy();
   INFO(stale.out);
   CHECK(stale.exit_code == 1);

@@ -3,53 +3,23 @@
 // commit that breaks it (checking the staged text, not the working file),
 // and the pre-push hook refuses to push such a commit to a bare remote.
 #include <doctest/doctest.h>
-
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
+
+#include "tests/shell_run.h"
 
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
+using aclc::test::read_text;
+using aclc::test::sh;
+using aclc::test::write_text;
+using Result = aclc::test::ShellResult;
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-Result sh(const std::string& dir, const std::string& cmd) {
-  std::string full = "cd " + quote(dir) + " && (" + cmd + ") 2>&1";
-  Result r;
-  FILE* p = popen(full.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-void write(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string quote(const std::string& s) { return aclc::test::shell_quote(s); }
 
 const char* kDevices = R"({"devices": [
   {"hostname": "laptop", "addresses": ["100.64.0.1"], "user": "alice@example.com"},
@@ -84,8 +54,8 @@ struct Repo {
     REQUIRE(sh(work, "git config user.email t@example.com && git config user.name T && "
                      "git remote add origin ../remote.git")
                 .exit_code == 0);
-    write(work + "/devices.json", kDevices);
-    write(work + "/policy.hujson", policy("5432"));
+    write_text(work + "/devices.json", kDevices);
+    write_text(work + "/policy.hujson", policy("5432"));
     REQUIRE(sh(work, "git add . && git commit -q -m initial && git push -q origin main")
                 .exit_code == 0);
   }
@@ -105,7 +75,7 @@ TEST_CASE("hook install writes executable pre-commit and pre-push hooks") {
     struct stat st {};
     REQUIRE(stat(path.c_str(), &st) == 0);
     CHECK((st.st_mode & 0111) != 0);
-    CHECK(slurp(path).find("# aclc-hook: " + std::string(hook)) != std::string::npos);
+    CHECK(read_text(path).find("# aclc-hook: " + std::string(hook)) != std::string::npos);
   }
   // Reinstalling replaces its own hooks.
   CHECK(r.run(kAclc + " hook install --nodes devices.json").exit_code == 0);
@@ -113,15 +83,15 @@ TEST_CASE("hook install writes executable pre-commit and pre-push hooks") {
 
 TEST_CASE("hook install leaves a foreign hook alone unless --force, and then keeps a copy") {
   Repo r;
-  write(r.work + "/.git/hooks/pre-commit", "#!/bin/sh\necho mine\n");
+  write_text(r.work + "/.git/hooks/pre-commit", "#!/bin/sh\necho mine\n");
   Result refused = r.run(kAclc + " hook install");
   CHECK(refused.exit_code == 2);
   CHECK(refused.out.find("was not installed by aclc") != std::string::npos);
-  CHECK(slurp(r.work + "/.git/hooks/pre-commit") == "#!/bin/sh\necho mine\n");
+  CHECK(read_text(r.work + "/.git/hooks/pre-commit") == "#!/bin/sh\necho mine\n");
   // All or nothing: pre-push was not written either.
   CHECK(access((r.work + "/.git/hooks/pre-push").c_str(), F_OK) != 0);
   CHECK(r.run(kAclc + " hook install --force").exit_code == 0);
-  CHECK(slurp(r.work + "/.git/hooks/pre-commit.aclc-backup") == "#!/bin/sh\necho mine\n");
+  CHECK(read_text(r.work + "/.git/hooks/pre-commit.aclc-backup") == "#!/bin/sh\necho mine\n");
 }
 
 TEST_CASE("pre-commit refuses a staged policy that breaks an assertion") {
@@ -129,13 +99,13 @@ TEST_CASE("pre-commit refuses a staged policy that breaks an assertion") {
   REQUIRE(r.run(kAclc + " hook install --nodes devices.json").exit_code == 0);
 
   // A good change passes.
-  write(r.work + "/policy.hujson", policy("5432,6379"));
+  write_text(r.work + "/policy.hujson", policy("5432,6379"));
   Result good = r.run("git commit -q -am 'allow redis'");
   INFO(good.out);
   CHECK(good.exit_code == 0);
 
   // Opening SSH breaks the assertion: the commit is refused and names it.
-  write(r.work + "/policy.hujson", policy("22,5432"));
+  write_text(r.work + "/policy.hujson", policy("22,5432"));
   Result bad = r.run("git commit -q -am 'open ssh'");
   INFO(bad.out);
   CHECK(bad.exit_code != 0);
@@ -144,15 +114,15 @@ TEST_CASE("pre-commit refuses a staged policy that breaks an assertion") {
 
   // The hook checks what is staged, not the working file: staging the good
   // version while the working file stays bad lets the commit through.
-  write(r.work + "/policy.hujson", policy("5432"));
+  write_text(r.work + "/policy.hujson", policy("5432"));
   REQUIRE(r.run("git add policy.hujson").exit_code == 0);
-  write(r.work + "/policy.hujson", policy("22"));
+  write_text(r.work + "/policy.hujson", policy("22"));
   Result staged_good = r.run("git commit -q -m 'staged good'");
   INFO(staged_good.out);
   CHECK(staged_good.exit_code == 0);
 
   // A commit that does not touch the policy is not checked.
-  write(r.work + "/README", "notes\n");
+  write_text(r.work + "/README", "notes\n");
   CHECK(r.run("git add README && git commit -q -m notes").exit_code == 0);
 }
 
@@ -160,7 +130,7 @@ TEST_CASE("pre-push refuses a pushed commit whose policy breaks an assertion") {
   Repo r;
   REQUIRE(r.run(kAclc + " hook install --nodes devices.json --hooks pre-push").exit_code == 0);
 
-  write(r.work + "/policy.hujson", policy("5432,6379"));
+  write_text(r.work + "/policy.hujson", policy("5432,6379"));
   REQUIRE(r.run("git commit -q -am 'allow redis'").exit_code == 0);
   Result good = r.run("git push -q origin main");
   INFO(good.out);
@@ -168,7 +138,7 @@ TEST_CASE("pre-push refuses a pushed commit whose policy breaks an assertion") {
   // It showed the semantic diff against what the remote had.
   CHECK(good.out.find("6379") != std::string::npos);
 
-  write(r.work + "/policy.hujson", policy("22"));
+  write_text(r.work + "/policy.hujson", policy("22"));
   REQUIRE(r.run("git commit -q -am 'open ssh'").exit_code == 0);
   Result bad = r.run("git push -q origin main");
   INFO(bad.out);

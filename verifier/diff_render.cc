@@ -1,6 +1,7 @@
 #include "verifier/diff_render.h"
 
 #include "compiler/common/json_text.h"
+#include "compiler/front/proto.h"
 
 #include <cstdio>
 
@@ -11,38 +12,17 @@ namespace {
 // json names them all.
 constexpr size_t kListLimit = 12;
 
-// Tailscale's protocol names (compiler/front/proto.h has the same table;
-// the verifier depends on the IR only).
-const char* proto_label(int p) {
-  switch (p) {
-    case 1: return "icmp";
-    case 2: return "igmp";
-    case 4: return "ipv4";
-    case 6: return "tcp";
-    case 8: return "egp";
-    case 9: return "igp";
-    case 17: return "udp";
-    case 33: return "dccp";
-    case 47: return "gre";
-    case 50: return "esp";
-    case 51: return "ah";
-    case 58: return "ipv6-icmp";
-    case 99: return "tsmp";
-    case 132: return "sctp";
-    default: return nullptr;
-  }
-}
 
 std::string list_protocols(const ProtoSet& p) {
   // Named protocols first in the order people expect, then numbers.
   std::string out;
   auto add = [&](const std::string& s) { out += (out.empty() ? "" : ", ") + s; };
   for (int n : {6, 17, 1, 58}) {
-    if (p.contains(static_cast<uint8_t>(n))) add(proto_label(n));
+    if (p.contains(static_cast<uint8_t>(n))) add(policy::proto_name(static_cast<uint8_t>(n)));
   }
   for (int n : p) {
     if (n == 6 || n == 17 || n == 1 || n == 58) continue;
-    const char* name = proto_label(n);
+    const char* name = policy::proto_name(static_cast<uint8_t>(n));
     add(name ? name : std::to_string(n));
   }
   return out;
