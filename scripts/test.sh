@@ -96,7 +96,7 @@ fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-if stage build-asan configure_and_build build-asan "aclc_unit_tests aclc_runtime_tests fuzz_all" \
+if stage build-asan configure_and_build build-asan "aclc_unit_tests aclc_runtime_tests aclc_control_client_tests aclc_meshd_control_tests fuzz_all" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACLC_SANITIZE=ON; then
   stage ctest-asan ctest --test-dir build-asan --output-on-failure -j "$JOBS" -L 'unit|fuzz'
 else

@@ -48,6 +48,14 @@ z3::expr TranslationValidator::policy_for(const Device& d, const IPSet& enforced
   const ir::Program& prog = enc_.program();
   auto relevant = [&](const ir::Rule& r) {
     if (r.is_cap()) return false;
+    // A via rule is enforced only by the routers it names: on any other
+    // device it admits nothing, even where a named router routes the same
+    // prefix (Tailscale sends it only to those routers).
+    if (!r.via.empty()) {
+      bool carries = false;
+      for (const std::string& t : r.via) carries = carries || d.has_tag(t);
+      if (!carries) return false;
+    }
     for (const ir::DstGroup& g : r.dst) {
       if (g.self && !d.tagged()) return true;
       for (const ir::Target& t : g.targets)

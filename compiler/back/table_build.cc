@@ -370,7 +370,13 @@ Table Builder::Impl::build(size_t device) {
     const ir::Rule& r = prog.rules[rid];
     const IPSet* restrict = &domain;
     if (!r.via.empty()) {
-      if (via_rule != rid) via_restrict = intersect_small(via_routes[rid], domain);
+      // Enforced only by the routers the rule names, never by another
+      // router that happens to route the same prefix.
+      if (via_rule != rid) {
+        bool carries = false;
+        for (const std::string& t : r.via) carries = carries || me.has_tag(t);
+        via_restrict = carries ? intersect_small(via_routes[rid], domain) : IPSet();
+      }
       via_rule = rid;
       restrict = &via_restrict;
     }

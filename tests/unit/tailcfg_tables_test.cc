@@ -110,42 +110,10 @@ std::optional<ir::Program> program_of(const std::vector<tailcfg::FilterRule>& ru
   return prog;
 }
 
-// The policy minus the `via` rules none of whose via tags device n
-// carries, ids renumbered: what Tailscale distributes to n (tailcfg.h).
-ir::Program without_foreign_via(const ir::Program& prog, const Inventory& inv, size_t n) {
-  ir::Program out;
-  out.has_deny = prog.has_deny;
-  for (const ir::Rule& r : prog.rules) {
-    bool carries = r.via.empty();
-    for (const std::string& t : r.via) carries = carries || inv.devices[n].has_tag(t);
-    if (!carries) continue;
-    out.rules.push_back(r);
-    out.rules.back().id = out.rules.size() - 1;
-  }
-  return out;
-}
-
-// Known divergences, (case id, hostname): two routers approve the same
-// subnet route under different via tags, and table::Builder restricts a via
-// rule by address (the union of what its via-tagged routers enforce) rather
-// than by whether this device carries a via tag. So the table of router A
-// also admits the sources of router B's via grant on the shared route, which
-// Tailscale (and aclc's tailcfg, byte-identical on these cases) never sends
-// to A. Each entry must still diverge, and only by that: the node's filter
-// must equal the table of the policy without the via rules foreign to it.
-// Remove entries as the builder is fixed.
-const std::set<std::pair<std::string, std::string>> kViaByAddress = {
-    {"via-grant-v37", "fearow"}, {"via-grant-v37", "spearow"}, {"via-grant-v39", "ha-a1"},
-    {"via-grant-v39", "ha-a2"},  {"via-grant-v40", "ha-a2"},   {"via-grant-v44", "ha-a1"},
-    {"via-grant-v44", "ha-a2"},  {"via-grant-v44", "ha-b1"},   {"via-grant-v44", "ha-b2"},
-};
-
 // Compares, node by node, the policy's table with the table of the node's
 // FilterRules. Returns the number of nodes whose table allows something
-// (so callers can check the comparison was not vacuous); `known` counts
-// the kViaByAddress entries met.
-size_t check_nodes(const ir::Program& prog, const Inventory& inv, const std::string& label,
-                   size_t* known = nullptr) {
+// (so callers can check the comparison was not vacuous).
+size_t check_nodes(const ir::Program& prog, const Inventory& inv, const std::string& label) {
   tailcfg::Compiler comp(prog, inv);
   table::Builder policy_tables(prog, inv);
   size_t non_empty = 0;
@@ -159,12 +127,6 @@ size_t check_nodes(const ir::Program& prog, const Inventory& inv, const std::str
     }
     table::Table want = policy_tables.for_device(n);
     table::Table got = table::Builder(*node_prog, inv).for_device(n);
-    if (kViaByAddress.count({label, host})) {
-      if (known) ++*known;
-      CHECK_MESSAGE(want != got, label << " node " << host << " no longer diverges: drop it from kViaByAddress");
-      ir::Program mine = without_foreign_via(prog, inv, n);
-      want = table::Builder(mine, inv).for_device(n);
-    }
     if (want != got) {
       FAIL_CHECK(label << " node " << host << ": the tailcfg filter's table differs from the policy's table\n"
                        << "policy:\n" << table::to_text(want) << "tailcfg:\n" << table::to_text(got));
@@ -220,19 +182,18 @@ TEST_CASE("tailcfg tables: the reader parses the wire format exactly") {
 }
 
 TEST_CASE("tailcfg tables: every node's filter is exactly its table on every conformance case") {
-  size_t cases = 0, nodes = 0, known = 0;
+  size_t cases = 0, nodes = 0;
   for (const auto& path : conformance::case_files({"acl", "grant", "routes"})) {
     std::string err;
     auto c = conformance::load_case(path, &err);
     REQUIRE_MESSAGE(c, err);
     if (c->code != 200 || !c->policy || c->diags.has_errors()) continue;
     ir::Program prog = lower(*c->policy, c->inventory);
-    nodes += check_nodes(prog, c->inventory, c->id, &known);
+    nodes += check_nodes(prog, c->inventory, c->id);
     ++cases;
   }
   CHECK(cases > 250);
   CHECK(nodes > 500);
-  CHECK(known == kViaByAddress.size());  // every listed divergence was met
 }
 
 TEST_CASE("tailcfg tables: deny rules flattened into FilterRules give exactly the policy's tables") {
