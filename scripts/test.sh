@@ -20,6 +20,9 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 # CI's builds keep line tables only (-g1): enough for sanitizer and crash
 # backtraces, and much less to compile and link than full debug info.
 CI_FLAGS="-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
+# The sanitizer build is the longest stage; -O1 is what ASan documents as
+# enough for usable performance, and compiles faster.
+ASAN_FLAGS="-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
 
 passed=0
 failed=0
@@ -100,7 +103,7 @@ fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if stage build-asan configure_and_build build-asan "aclc_unit_tests aclc_runtime_tests aclc_control_client_tests aclc_meshd_control_tests fuzz_all" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo "$CI_FLAGS" -DACLC_SANITIZE=ON; then
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo "$ASAN_FLAGS" -DACLC_SANITIZE=ON; then
   stage ctest-asan ctest --test-dir build-asan --output-on-failure -j "$JOBS" -L 'unit|fuzz'
 else
   skip ctest-asan
