@@ -2,7 +2,6 @@
 // top of the history (nothing is rewritten). Offline on the state directory
 // (the server stopped), or through a running server's API.
 #include <CLI/CLI.hpp>
-#include <sodium.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/file_io.h"
 #include "cli/output.h"
+#include "cli/signing_key.h"
 #include "control/api_answer.h"
 #include "control/api_client.h"
 #include "control/control_plane.h"
@@ -45,15 +45,9 @@ int rollback_offline(const RollbackOptions& o) {
     return kUsageOrIO;
   }
   std::string why;
-  auto key_text = read_file(o.sign_key, why);
-  if (!key_text) {
-    error("signing key: " + why);
-    return kUsageOrIO;
-  }
-  auto key = bundle::SigningKey::from_text(*key_text, why);
-  sodium_memzero(key_text->data(), key_text->size());
+  auto key = read_signing_key(o.sign_key, why);
   if (!key) {
-    error(o.sign_key + ": " + why);
+    error(why);
     return kUsageOrIO;
   }
   control::ControlPlane::Options po;

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/file_io.h"
 #include "cli/output.h"
+#include "cli/signing_key.h"
 #include "compiler/front/duration.h"
 #include "control/control_plane.h"
 #include "control/server.h"
@@ -83,15 +84,9 @@ int run_serve(const ServeOptions& o) {
     return kUsageOrIO;
   }
   std::string why;
-  auto key_text = read_file(o.sign_key, why);
-  if (!key_text) {
-    error("signing key: " + why);
-    return kUsageOrIO;
-  }
-  auto key = bundle::SigningKey::from_text(*key_text, why);
-  sodium_memzero(key_text->data(), key_text->size());
+  auto key = read_signing_key(o.sign_key, why);
   if (!key) {
-    error(o.sign_key + ": " + why);
+    error(why);
     return kUsageOrIO;
   }
   // SIGINT/SIGTERM end the server cleanly; block them before any thread

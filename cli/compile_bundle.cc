@@ -12,6 +12,7 @@
 
 #include "cli/file_io.h"
 #include "cli/output.h"
+#include "cli/signing_key.h"
 #include "compiler/back/bundle_build.h"
 #include "compiler/back/peers.h"
 #include "compiler/back/table_build.h"
@@ -94,15 +95,9 @@ int compile_bundles(const Loaded& loaded, const Inputs& in, const BundleOptions&
     return kUsageOrIO;
   }
   std::string why;
-  auto key_text = read_file(o.sign_key, why);
-  if (!key_text) {
-    error("signing key: " + why);
-    return kUsageOrIO;
-  }
-  auto key = bundle::SigningKey::from_text(*key_text, why);
-  sodium_memzero(key_text->data(), key_text->size());
+  auto key = read_signing_key(o.sign_key, why);
   if (!key) {
-    error(o.sign_key + ": " + why);
+    error(why);
     return kUsageOrIO;
   }
   if (!check_out_dir(o.out_dir, why)) {
