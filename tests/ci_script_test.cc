@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "tests/assertion_policy.h"
 #include "tests/shell_run.h"
 
 namespace {
@@ -20,23 +21,8 @@ using Result = aclc::test::ShellResult;
 
 std::string quote(const std::string& s) { return aclc::test::shell_quote(s); }
 
-const char* kDevices = R"({"devices": [
-  {"hostname": "laptop", "addresses": ["100.64.0.1"], "user": "alice@example.com"},
-  {"hostname": "db", "addresses": ["100.64.0.2"], "tags": ["tag:db"]}]})";
-
-std::string policy(const std::string& ports) {
-  return R"({
-  "tagOwners": {"tag:db": ["alice@example.com"]},
-  "acls": [
-    {"action": "accept", "src": ["alice@example.com"], "dst": ["tag:db:)" +
-         ports + R"("]}
-  ],
-  "assertions": [
-    {"src": "alice@example.com", "deny": ["tag:db:22"]}
-  ]
-}
-)";
-}
+using aclc::test::assertion_policy;
+using aclc::test::kAssertionDevices;
 
 // origin.git has main; work is a clone on branch "change".
 struct PullRequest {
@@ -49,8 +35,8 @@ struct PullRequest {
     REQUIRE(sh(root, "git init -q -b main seed && cd seed && git config user.email t@e && "
                      "git config user.name T")
                 .exit_code == 0);
-    write_text(root + "/seed/devices.json", kDevices);
-    write_text(root + "/seed/policy.hujson", policy("5432"));
+    write_text(root + "/seed/devices.json", kAssertionDevices);
+    write_text(root + "/seed/policy.hujson", assertion_policy("5432"));
     REQUIRE(sh(root, "cd seed && git add . && git commit -q -m initial && cd .. && "
                      "git clone -q --bare seed origin.git && git clone -q origin.git work && "
                      "cd work && git config user.email t@e && git config user.name T && "
@@ -70,7 +56,7 @@ struct PullRequest {
 
 TEST_CASE("aclc-ci.sh check: a good pull request passes and its diff is in the job summary") {
   PullRequest pr;
-  write_text(pr.work + "/policy.hujson", policy("5432,6379"));
+  write_text(pr.work + "/policy.hujson", assertion_policy("5432,6379"));
   REQUIRE(sh(pr.work, "git commit -q -am 'allow redis'").exit_code == 0);
   Result r = pr.ci("check");
   INFO(r.out);
@@ -82,7 +68,7 @@ TEST_CASE("aclc-ci.sh check: a good pull request passes and its diff is in the j
 
 TEST_CASE("aclc-ci.sh check: a pull request that breaks an assertion fails with an annotation") {
   PullRequest pr;
-  write_text(pr.work + "/policy.hujson", policy("22,5432"));
+  write_text(pr.work + "/policy.hujson", assertion_policy("22,5432"));
   REQUIRE(sh(pr.work, "git commit -q -am 'open ssh'").exit_code == 0);
   Result r = pr.ci("check");
   INFO(r.out);
@@ -144,26 +130,26 @@ TEST_CASE("aclc-ci.sh deploy: checks, deploys to aclc serve, and refuses to over
   Result first = deploy();
   INFO(first.out);
   REQUIRE(first.exit_code == 0);
-  CHECK(control.served_policy() == policy("5432"));
+  CHECK(control.served_policy() == assertion_policy("5432"));
 
   // A broken policy is stopped by the check: nothing is deployed.
-  write_text(pr.work + "/policy.hujson", policy("22"));
+  write_text(pr.work + "/policy.hujson", assertion_policy("22"));
   Result broken = deploy();
   INFO(broken.out);
   CHECK(broken.exit_code == 1);
-  CHECK(control.served_policy() == policy("5432"));
+  CHECK(control.served_policy() == assertion_policy("5432"));
 
   // Someone edits the policy through the API behind CI's back; CI's next
   // deploy (from the cached ETag of its last one) must not overwrite it.
-  write_text(pr.root + "/edited.hujson", policy("5432,8080"));
+  write_text(pr.root + "/edited.hujson", assertion_policy("5432,8080"));
   REQUIRE(sh(pr.root, "TS_API_KEY=" + quote(control.key) + " " + quote(ACLC_BIN) +
                           " deploy edited.hujson --api " + quote(control.url))
               .exit_code == 0);
-  write_text(pr.work + "/policy.hujson", policy("5432,6379"));
+  write_text(pr.work + "/policy.hujson", assertion_policy("5432,6379"));
   Result stale = deploy();
   INFO(stale.out);
   CHECK(stale.exit_code == 1);
-  CHECK(control.served_policy() == policy("5432,8080"));
+  CHECK(control.served_policy() == assertion_policy("5432,8080"));
 }
 
 }  // namespace

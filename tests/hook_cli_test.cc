@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "tests/assertion_policy.h"
 #include "tests/shell_run.h"
 
 namespace {
@@ -21,25 +22,8 @@ using Result = aclc::test::ShellResult;
 
 std::string quote(const std::string& s) { return aclc::test::shell_quote(s); }
 
-const char* kDevices = R"({"devices": [
-  {"hostname": "laptop", "addresses": ["100.64.0.1"], "user": "alice@example.com"},
-  {"hostname": "db", "addresses": ["100.64.0.2"], "tags": ["tag:db"]}]})";
-
-// alice may reach the database port and nothing else on db; the assertion
-// says she must never reach SSH there.
-std::string policy(const std::string& ports) {
-  return R"({
-  "tagOwners": {"tag:db": ["alice@example.com"]},
-  "acls": [
-    {"action": "accept", "src": ["alice@example.com"], "dst": ["tag:db:)" +
-         ports + R"("]}
-  ],
-  "assertions": [
-    {"src": "alice@example.com", "deny": ["tag:db:22"]}
-  ]
-}
-)";
-}
+using aclc::test::assertion_policy;
+using aclc::test::kAssertionDevices;
 
 struct Repo {
   std::string root;
@@ -54,8 +38,8 @@ struct Repo {
     REQUIRE(sh(work, "git config user.email t@example.com && git config user.name T && "
                      "git remote add origin ../remote.git")
                 .exit_code == 0);
-    write_text(work + "/devices.json", kDevices);
-    write_text(work + "/policy.hujson", policy("5432"));
+    write_text(work + "/devices.json", kAssertionDevices);
+    write_text(work + "/policy.hujson", assertion_policy("5432"));
     REQUIRE(sh(work, "git add . && git commit -q -m initial && git push -q origin main")
                 .exit_code == 0);
   }
@@ -99,13 +83,13 @@ TEST_CASE("pre-commit refuses a staged policy that breaks an assertion") {
   REQUIRE(r.run(kAclc + " hook install --nodes devices.json").exit_code == 0);
 
   // A good change passes.
-  write_text(r.work + "/policy.hujson", policy("5432,6379"));
+  write_text(r.work + "/policy.hujson", assertion_policy("5432,6379"));
   Result good = r.run("git commit -q -am 'allow redis'");
   INFO(good.out);
   CHECK(good.exit_code == 0);
 
   // Opening SSH breaks the assertion: the commit is refused and names it.
-  write_text(r.work + "/policy.hujson", policy("22,5432"));
+  write_text(r.work + "/policy.hujson", assertion_policy("22,5432"));
   Result bad = r.run("git commit -q -am 'open ssh'");
   INFO(bad.out);
   CHECK(bad.exit_code != 0);
@@ -114,9 +98,9 @@ TEST_CASE("pre-commit refuses a staged policy that breaks an assertion") {
 
   // The hook checks what is staged, not the working file: staging the good
   // version while the working file stays bad lets the commit through.
-  write_text(r.work + "/policy.hujson", policy("5432"));
+  write_text(r.work + "/policy.hujson", assertion_policy("5432"));
   REQUIRE(r.run("git add policy.hujson").exit_code == 0);
-  write_text(r.work + "/policy.hujson", policy("22"));
+  write_text(r.work + "/policy.hujson", assertion_policy("22"));
   Result staged_good = r.run("git commit -q -m 'staged good'");
   INFO(staged_good.out);
   CHECK(staged_good.exit_code == 0);
@@ -130,7 +114,7 @@ TEST_CASE("pre-push refuses a pushed commit whose policy breaks an assertion") {
   Repo r;
   REQUIRE(r.run(kAclc + " hook install --nodes devices.json --hooks pre-push").exit_code == 0);
 
-  write_text(r.work + "/policy.hujson", policy("5432,6379"));
+  write_text(r.work + "/policy.hujson", assertion_policy("5432,6379"));
   REQUIRE(r.run("git commit -q -am 'allow redis'").exit_code == 0);
   Result good = r.run("git push -q origin main");
   INFO(good.out);
@@ -138,7 +122,7 @@ TEST_CASE("pre-push refuses a pushed commit whose policy breaks an assertion") {
   // It showed the semantic diff against what the remote had.
   CHECK(good.out.find("6379") != std::string::npos);
 
-  write_text(r.work + "/policy.hujson", policy("22"));
+  write_text(r.work + "/policy.hujson", assertion_policy("22"));
   REQUIRE(r.run("git commit -q -am 'open ssh'").exit_code == 0);
   Result bad = r.run("git push -q origin main");
   INFO(bad.out);
