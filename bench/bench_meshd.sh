@@ -55,8 +55,14 @@ PORT1=51001
 PORT2=51002
 
 wait_uapi() {  # IFACE PID
+  # Ask `wg` only once the socket has been there a moment: `wg` unlinks a
+  # socket that refuses connections, as wireguard-go's does between its
+  # bind and its listen.
   for _ in $(seq 200); do
-    wg show "$1" >/dev/null 2>&1 && return 0
+    if [ -S "/var/run/wireguard/$1.sock" ]; then
+      sleep 0.1
+      wg show "$1" >/dev/null 2>&1 && return 0
+    fi
     kill -0 "$2" 2>/dev/null || die "the daemon for $1 exited; see $WORK"
     sleep 0.05
   done

@@ -250,7 +250,7 @@ void attach_tun(MeshNode& n, const Netns& udp) {
   must(ip + "route add 100.64.0.0/10 dev " + n.iface);
 }
 
-bool uapi_up(const MeshNode& n) { return run("wg show " + quote(n.iface) + " >/dev/null 2>&1").status == 0; }
+bool uapi_up(const MeshNode& n) { return uapi_listening(n.iface); }
 
 struct Repo {
   std::string path;

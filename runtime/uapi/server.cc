@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>  // renameat2
 #include <cstring>
 
 #include "runtime/uapi/session.h"
@@ -116,36 +117,62 @@ std::unique_ptr<Server> Server::open(ServerOptions options, ConfigTarget& target
   server->listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (server->listen_fd_ < 0) return fail_errno("socket");
 
-  auto bind_socket = [&]() {
-    // Created under umask 077: only root (the owner) may connect. The
-    // daemon is single-threaded, so the process-wide umask is ours briefly.
-    const mode_t old_umask = ::umask(077);
-    const int rc = ::bind(server->listen_fd_, reinterpret_cast<const sockaddr*>(&address),
-                          sizeof address);
-    const int bind_errno = errno;
-    ::umask(old_umask);
-    return rc == 0 ? 0 : -bind_errno;
-  };
-  int rc = bind_socket();
-  if (rc == -EADDRINUSE) {
-    struct stat st;
-    if (::lstat(path.c_str(), &st) != 0) return fail_errno(path);
+  // An existing socket is either a live daemon's (refuse) or stale (replace).
+  if (struct stat st; ::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) return fail(-EEXIST, path + ": exists and is not a socket");
     const int live = probe_live(address);
     if (live > 0) return fail(-EADDRINUSE, path + ": another daemon is serving this interface");
     if (live < 0) return fail(live, path + ": cannot probe existing socket: " + errno_text(-live));
-    // Its daemon is gone (connect refused): replace the stale socket.
+    // Its daemon is gone (connect refused): remove the stale socket.
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
       return fail_errno(path + ": cannot remove stale socket");
-    rc = bind_socket();
+  } else if (errno != ENOENT) {
+    return fail_errno(path);
   }
-  if (rc != 0) return fail(rc, path + ": bind: " + errno_text(-rc));
+
+  // Bind and listen under a private name, then rename into place: the
+  // public name never shows a bound socket that is not yet listening. A
+  // client connecting in that window gets ECONNREFUSED, and `wg` takes that
+  // as a dead daemon and unlinks the socket.
+  const std::string staging =
+      directory + "/." + options.interface + ".sock." + std::to_string(::getpid());
+  sockaddr_un staging_address{};
+  staging_address.sun_family = AF_UNIX;
+  if (staging.size() >= sizeof staging_address.sun_path)
+    return fail(-ENAMETOOLONG, staging + ": path too long for a UNIX socket");
+  std::memcpy(staging_address.sun_path, staging.c_str(), staging.size() + 1);
+  ::unlink(staging.c_str());  // left by an earlier process with our pid
+  {
+    // Created under umask 077: only root (the owner) may connect. The
+    // daemon is single-threaded, so the process-wide umask is ours briefly.
+    const mode_t old_umask = ::umask(077);
+    const int rc = ::bind(server->listen_fd_, reinterpret_cast<const sockaddr*>(&staging_address),
+                          sizeof staging_address);
+    const int bind_errno = errno;
+    ::umask(old_umask);
+    if (rc != 0) return fail(-bind_errno, staging + ": bind: " + errno_text(bind_errno));
+  }
+  if (::listen(server->listen_fd_, 64) != 0) {
+    const int e = errno;
+    ::unlink(staging.c_str());
+    return fail(-e, staging + ": listen: " + errno_text(e));
+  }
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) return fail_errno(path);
+  if (::lstat(staging.c_str(), &st) != 0) {
+    const int e = errno;
+    ::unlink(staging.c_str());
+    return fail(-e, staging + ": " + errno_text(e));
+  }
+  // No replace: a daemon that started meanwhile keeps its name.
+  if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
+    const int e = errno;
+    ::unlink(staging.c_str());
+    if (e == EEXIST) return fail(-EADDRINUSE, path + ": another daemon is serving this interface");
+    return fail(-e, path + ": cannot move socket into place: " + errno_text(e));
+  }
+  // From here the destructor removes the socket file on failure.
   server->socket_dev_ = st.st_dev;
   server->socket_ino_ = st.st_ino;
-  // From here the destructor removes the socket file on failure.
-  if (::listen(server->listen_fd_, 64) != 0) return fail_errno(path + ": listen");
 
   server->epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (server->epoll_fd_ < 0) return fail_errno("epoll_create1");

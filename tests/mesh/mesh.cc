@@ -147,7 +147,7 @@ void Mesh::start_daemon(Node& n) {
   while (true) {
     if (!n.daemon_.running())
       throw Error(impl_name(n.impl()) + " for " + n.name() + " exited at start:\n" + tail(n.log_path_, 30));
-    if (run("wg show " + quote(n.iface_) + " >/dev/null 2>&1").status == 0) break;
+    if (uapi_listening(n.iface_)) break;
     if (std::chrono::steady_clock::now() > end)
       throw Error(impl_name(n.impl()) + " for " + n.name() + " did not open its UAPI socket:\n" +
                   tail(n.log_path_, 30));

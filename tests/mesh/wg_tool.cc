@@ -1,5 +1,10 @@
 #include "tests/mesh/wg_tool.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <sstream>
 
 #include "tests/mesh/error.h"
@@ -17,6 +22,19 @@ std::vector<std::string> split_tabs(const std::string& line) {
 }
 
 }  // namespace
+
+bool uapi_listening(const std::string& iface) {
+  const std::string path = "/var/run/wireguard/" + iface + ".sock";
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path) return false;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool up = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);  // the daemon sees an empty request and drops it
+  return up;
+}
 
 const PeerState& DeviceState::peer(const std::string& key) const {
   for (const PeerState& p : peers)

@@ -27,6 +27,11 @@ struct DeviceState {
   const PeerState& peer(const std::string& public_key) const;
 };
 
+// Whether a daemon accepts connections on IFACE's UAPI socket. Wait on
+// this, not on `wg show`, for a daemon to come up: `wg` unlinks a socket
+// that refuses connections, and a daemon that binds before it listens
+// (wireguard-go does) refuses them for a moment.
+bool uapi_listening(const std::string& iface);
 // Parses `wg show IFACE dump`. Throws mesh::Error.
 DeviceState wg_show(const std::string& iface);
 // `wg set IFACE ARGS`. Throws mesh::Error with wg's message.

@@ -189,6 +189,13 @@ TEST_CASE("uapi server: a stale socket is replaced, a live one refuses, a file i
     ::close(fd);
   }
   auto server = open_server(target, dir.path);
+  // Bound under a private name and renamed into place: nothing else is left.
+  size_t entries = 0;
+  for (const auto& entry : fs::directory_iterator(dir.path)) {
+    CHECK(entry.path().filename() == "wgtest0.sock");
+    ++entries;
+  }
+  CHECK(entries == 1);
 
   std::string message;
   CHECK(open_error(target, dir.path, "wgtest0", &message) == -EADDRINUSE);
@@ -203,6 +210,8 @@ TEST_CASE("uapi server: a stale socket is replaced, a live one refuses, a file i
   { std::ofstream(file) << "not a socket"; }
   CHECK(open_error(target, dir.path, "wgfile") == -EEXIST);
   CHECK(fs::exists(file));
+  for (const auto& entry : fs::directory_iterator(dir.path))
+    CHECK_MESSAGE(entry.path().filename().string()[0] != '.', entry.path());  // no staging name left
 }
 
 TEST_CASE("uapi server: bad interface names and directories") {
