@@ -12,7 +12,8 @@
 #   TCP_SECONDS (10), UDP_SECONDS (5), UDP_RATE (1G), PINGS (200),
 #   HS_PEERS (1000), HS_SECONDS (4), HS_WINDOW (64),
 #   ACLC (BUILD_DIR/aclc: any build's aclc compiles the bundles),
-#   IMPLS ("wireguard-go meshd": which pairs to measure)
+#   IMPLS ("wireguard-go meshd": which pairs to measure),
+#   MESHD_ARGS (extra meshd options, e.g. "--handshake-threads 0")
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -24,6 +25,7 @@ HS_PEERS=${HS_PEERS:-1000}
 HS_SECONDS=${HS_SECONDS:-4}
 HS_WINDOW=${HS_WINDOW:-64}
 IMPLS=${IMPLS:-wireguard-go meshd}
+read -r -a MESHD_EXTRA <<< "${MESHD_ARGS:-}"
 
 die() { echo "bench_meshd: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, TUN)"
@@ -94,7 +96,7 @@ JSON
     mkdir -p "$WORK/bundles"
     "$ACLC" compile "$WORK/policy.hujson" --nodes "$WORK/devices.json" --format bundle \
       --sign-key "$WORK/control.key" --out "$WORK/bundles" >/dev/null 2>&1
-    local common=(--control-key "$WORK/control.key.pub" --no-addresses)
+    local common=(--control-key "$WORK/control.key.pub" --no-addresses "${MESHD_EXTRA[@]}")
     ip netns exec "$NS0" "$BUILD/meshd" "$IF1" --private-key "$WORK/$tag-1.key" --bundle "$WORK/bundles/one.bundle" \
       --state-dir "$WORK/$tag-1.state" --listen-port $PORT1 "${common[@]}" >"$WORK/$tag-1.log" 2>&1 & PID1=$!
     ip netns exec "$NS0" "$BUILD/meshd" "$IF2" --private-key "$WORK/$tag-2.key" --bundle "$WORK/bundles/two.bundle" \

@@ -152,6 +152,7 @@ int Device::apply(const DeviceConfig& config) {
       peer = owned.get();
       peers_.emplace(id, std::move(owned));
       peer_ids_.emplace(pc.public_key, id);
+      known_peers_.reset();
       rebuild_handshake(*peer);
     }
     if (pc.preshared_key) {
@@ -258,18 +259,23 @@ void Device::remove_peer(wg::PeerId id) {
   allowed_ips_.remove_peer(id);
   peer_ids_.erase(peer->public_key);
   peers_.erase(id);
+  known_peers_.reset();
 }
 
 void Device::set_private_key(const wg::Secret<32>& key) {
   if (key.is_zero()) {
     if (!identity_) return;
     identity_.reset();
+    shared_identity_.reset();
+    ++identity_generation_;
     cookie_checker_.reset();
     for (auto& [id, peer] : peers_) expire_sessions(*peer);  // handshakes kept (cleared) for their replay state
     return;
   }
   if (identity_ && wg::equal_ct(key.view(), identity_->private_key.view())) return;
   identity_ = wg::LocalIdentity::from_private(key);
+  shared_identity_ = std::make_shared<const wg::LocalIdentity>(*identity_);
+  ++identity_generation_;
   cookie_checker_.emplace(identity_->public_key);
   if (Peer* self = peer_by_key(identity_->public_key)) remove_peer(self->id);
   for (auto& [id, peer] : peers_) {
@@ -602,9 +608,10 @@ size_t Device::process_handshakes(Instant now, size_t budget) {
   constexpr size_t kCheapPerDh = 32;
   const size_t limit = budget > SIZE_MAX / kCheapPerDh ? SIZE_MAX : budget * kCheapPerDh;
   size_t work = 0, done = 0;
-  while (work < limit && !handshake_queue_.empty()) {
-    // Judge the load with this message still counted, as the queue was when it waited.
-    bool under_load = load_.under_load(handshake_queue_.size(), now);
+  while (work < limit && handshakes_ready()) {
+    // Judge the load with this message still counted, as the queue was
+    // when it waited, and with the initiations out at the offload.
+    bool under_load = load_.under_load(handshake_queue_.size() + in_flight_, now);
     const QueuedHandshake& message = handshake_queue_.front();
     ++done;
     work += 1;
@@ -629,6 +636,11 @@ size_t Device::process_handshakes(Instant now, size_t budget) {
         handshake_queue_.pop();
         continue;
       }
+    }
+    if (offload_ && message.size == wg::kInitiationSize) {
+      offload_initiation(message);  // a copy and a queue push: cheap here
+      handshake_queue_.pop();
+      continue;
     }
     work += kCheapPerDh - 1;
     // A copy: answering may send, and the slot is reused once popped.
@@ -662,23 +674,91 @@ void Device::flush_cookie_replies() {
   cookie_replies_.clear();
 }
 
-void Device::process_initiation(const QueuedHandshake& message, Instant now) {
+bool Device::handshakes_ready() const {
+  if (handshake_queue_.empty()) return false;
+  return !offload_ || handshake_queue_.front().size != wg::kInitiationSize ||
+         in_flight_ < options_.offload_in_flight;
+}
+
+void Device::set_handshake_offload(HandshakeOffload* offload) {
+  offload_ = offload;
+  // Results of jobs given to a previous offload no longer count.
+  ++identity_generation_;
+  offload_since_ = identity_generation_;
+  in_flight_ = 0;
+}
+
+std::shared_ptr<const KnownPeers> Device::known_peers() {
+  if (!known_peers_) {
+    auto keys = std::make_shared<KnownPeers>();
+    keys->reserve(peer_ids_.size());
+    for (const auto& [key, id] : peer_ids_) keys->push_back(key);  // a std::map: sorted
+    known_peers_ = std::move(keys);
+  }
+  return known_peers_;
+}
+
+void Device::offload_initiation(const QueuedHandshake& message) {
   auto m = wg::decode_initiation(message.message());
-  auto opened = m ? wg::open_initiation(*identity_, *m) : std::nullopt;
-  Peer* peer = opened ? peer_by_key(opened->remote_static) : nullptr;
-  if (peer == nullptr || !peer->handshake || !peer->handshake->accept_initiation(*opened, now)) {
+  if (!m || !shared_identity_) {
+    ++counters_.handshake_rejected;
+    return;
+  }
+  InitiationJob job;
+  job.generation = identity_generation_;
+  job.identity = shared_identity_;
+  job.known = known_peers();
+  job.from = message.from;
+  job.message = *m;
+  ++in_flight_;
+  offload_->submit(std::move(job));
+}
+
+void Device::complete_initiations(std::span<InitiationResult> results, Instant now) {
+  note_time(now);
+  for (InitiationResult& r : results) {
+    if (r.generation >= offload_since_ && in_flight_ > 0) --in_flight_;  // the current offload's
+    if (r.generation != identity_generation_) {
+      ++counters_.handshake_rejected;  // the key (or the offload) changed meanwhile
+      continue;
+    }
+    if (!r.prepared) {
+      ++counters_.handshake_rejected;
+      continue;
+    }
+    answer_initiation(r.from, r.prepared->opened, &*r.prepared, now);
+  }
+}
+
+void Device::process_initiation(const QueuedHandshake& message, Instant now) {
+  // One DH to open; the response's three only once the sender is known
+  // and its timestamp fresh.
+  auto m = wg::decode_initiation(message.message());
+  auto opened = m && identity_ ? wg::open_initiation(*identity_, *m) : std::nullopt;
+  if (!opened) {
+    ++counters_.handshake_rejected;
+    return;
+  }
+  answer_initiation(message.from, *opened, nullptr, now);
+}
+
+void Device::answer_initiation(const Endpoint& from, const wg::OpenedInitiation& opened,
+                               const wg::PreparedInitiation* prepared, Instant now) {
+  Peer* peer = peer_by_key(opened.remote_static);
+  if (peer == nullptr || !peer->handshake || !peer->handshake->accept_initiation(opened, now)) {
     ++counters_.handshake_rejected;
     return;
   }
   // Our own pending initiation, if any, is superseded (handshake race).
   release_handshake_index(*peer);
-  peer->rx_bytes += message.size;
-  peer->endpoint = message.from;
+  peer->rx_bytes += wg::kInitiationSize;
+  peer->endpoint = from;
   peer->timers.any_authenticated_packet_received(now);
   peer->authenticated_traversal(now);
 
   uint32_t index = indices_.allocate({peer->id, IndexEntry::Kind::kHandshake});
-  auto response = peer->handshake->create_response(index, rng_);
+  auto response = prepared ? peer->handshake->create_response(index, *prepared)
+                           : peer->handshake->create_response(index, rng_);
   auto keys = response ? peer->handshake->derive_session() : std::nullopt;
   if (!keys) {
     indices_.release(index);

@@ -16,7 +16,9 @@
 //     batch, in order. Handshake messages are copied into a bounded queue
 //     and answered only by process_handshakes(), so the loop can serve data
 //     first and a handshake flood cannot starve the data path (the queue's
-//     length is what the under-load detector sees).
+//     length is what the under-load detector sees). With an offload set,
+//     initiations' DHs run elsewhere and complete_initiations() commits
+//     them (handshake_offload.h).
 //
 // Receive path (runtime/README.md): classify; type 1/2: mac1 before any DH,
 // under load mac2 or a cookie reply, then the per-source rate limiter;
@@ -37,7 +39,8 @@
 // jitter separates the next attempts, so a session forms within one
 // REKEY_TIMEOUT.
 //
-// Thread safety: none; one thread drives a Device. The sink must not call
+// Thread safety: none; one thread drives a Device (an offload's threads
+// see only their jobs). The sink must not call
 // back into the device. Spans handed to the sink live only for that call.
 #ifndef ACLC_RUNTIME_DEVICE_DEVICE_H_
 #define ACLC_RUNTIME_DEVICE_DEVICE_H_
@@ -53,6 +56,7 @@
 #include <vector>
 
 #include "runtime/device/config.h"
+#include "runtime/device/handshake_offload.h"
 #include "runtime/device/handshake_queue.h"
 #include "runtime/device/packet_policy.h"
 #include "runtime/device/peer.h"
@@ -115,6 +119,7 @@ struct DeviceOptions {
   size_t handshake_queue = 1024;     // pending handshake messages; more are dropped
   size_t load_threshold = wg::LoadDetector::kDefaultThreshold;  // queue length that demands cookies
   size_t staged_per_peer = 128;      // packets held per peer while no session exists
+  size_t offload_in_flight = 64;     // initiations out at the offload at once (set_handshake_offload)
 };
 
 // Device-wide drop and event counters (monotonic).
@@ -187,6 +192,19 @@ class Device : public ConfigTarget {
   // messages were taken off the queue.
   size_t process_handshakes(wg::Instant now, size_t budget = SIZE_MAX);
   size_t pending_handshakes() const { return handshake_queue_.size(); }
+  // Whether process_handshakes() can take a message now: the queue is not
+  // empty and, with an offload, the oldest message is not an initiation
+  // waiting for room there.
+  bool handshakes_ready() const;
+
+  // Initiations' DHs go to `offload` from now on (nullptr: done in
+  // process_handshakes() again; results still out are then refused).
+  // The offload must outlive the device or be detached first.
+  void set_handshake_offload(HandshakeOffload* offload);
+  // The offload's results, in any order: each is checked and answered as
+  // process_handshakes() answers an initiation itself.
+  void complete_initiations(std::span<InitiationResult> results, wg::Instant now);
+  size_t offloaded_in_flight() const { return in_flight_; }
 
   // Runs every peer's timers due at or before now (retransmissions,
   // keepalives, new handshakes, key wipes).
@@ -230,6 +248,11 @@ class Device : public ConfigTarget {
   void queue_cookie_reply(const Endpoint& to, const std::array<uint8_t, wg::kCookieReplySize>& reply);
   void flush_cookie_replies();
   void process_initiation(const QueuedHandshake& message, wg::Instant now);
+  void offload_initiation(const QueuedHandshake& message);
+  // prepared: the offload's DHs for this initiation; nullptr: done here.
+  void answer_initiation(const Endpoint& from, const wg::OpenedInitiation& opened,
+                         const wg::PreparedInitiation* prepared, wg::Instant now);
+  std::shared_ptr<const KnownPeers> known_peers();
   void process_response(const QueuedHandshake& message, wg::Instant now);
 
   void run_timers(Peer& peer, wg::Instant now);
@@ -264,6 +287,12 @@ class Device : public ConfigTarget {
   wg::IndexTable indices_;
 
   HandshakeQueue handshake_queue_;
+  HandshakeOffload* offload_ = nullptr;
+  size_t in_flight_ = 0;                 // jobs at the offload
+  uint64_t identity_generation_ = 1;     // bumped by every key change and offload change
+  uint64_t offload_since_ = 1;           // jobs of generations from here are the current offload's
+  std::shared_ptr<const wg::LocalIdentity> shared_identity_;  // for jobs
+  std::shared_ptr<const KnownPeers> known_peers_;              // for jobs; reset when peers change
   wg::LoadDetector load_;
   wg::RateLimiter rate_limiter_;
 

@@ -15,7 +15,7 @@
 namespace aclc::meshd {
 namespace {
 
-enum Tag : uint32_t { kTun = 1, kUdp, kUapi, kTimer, kSignal, kControl };
+enum Tag : uint32_t { kTun = 1, kUdp, kUapi, kTimer, kSignal, kControl, kHandshakes };
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -27,6 +27,7 @@ EventLoop::EventLoop(LoopParts parts)
 }
 
 EventLoop::~EventLoop() {
+  if (p_.handshakes) p_.device.set_handshake_offload(nullptr);
   for (int fd : {epoll_fd_, timer_fd_, signal_fd_})
     if (fd >= 0) ::close(fd);
 }
@@ -66,6 +67,10 @@ std::unique_ptr<EventLoop> EventLoop::create(LoopParts parts, std::string& error
     return nullptr;
   if (parts.udp.socket && !loop->add(parts.udp.socket->fd(), kUdp, error)) return nullptr;
   if (parts.uapi && !loop->add(parts.uapi->fd(), kUapi, error)) return nullptr;
+  if (parts.handshakes) {
+    if (!loop->add(parts.handshakes->notify_fd(), kHandshakes, error)) return nullptr;
+    parts.device.set_handshake_offload(parts.handshakes);
+  }
   EventLoop* raw = loop.get();
   parts.udp.replaced = [raw](int old_fd, int new_fd) { raw->udp_replaced(old_fd, new_fd); };
   return loop;
@@ -181,7 +186,7 @@ int EventLoop::run() {
       log_error("epoll_wait: " + errno_text(errno));
       return 1;
     }
-    bool udp_ready = false, tun_ready = p_.tun.pending(), uapi_ready = false;
+    bool udp_ready = false, tun_ready = p_.tun.pending(), uapi_ready = false, results_ready = false;
     for (int i = 0; i < n; ++i) {
       switch (events[i].data.u32) {
         case kTun: tun_ready = true; break;
@@ -199,6 +204,9 @@ int EventLoop::run() {
           break;
         case kControl:
           take_fetched();
+          break;
+        case kHandshakes:
+          results_ready = true;
           break;
       }
     }
@@ -239,9 +247,14 @@ int EventLoop::run() {
       }
     }
 
-    // 2. Handshakes within a budget.
+    // 2. Handshakes: the threads' results, then new ones within a budget.
+    if (results_ready) {
+      p_.handshakes->take(initiation_results_);
+      p_.device.complete_initiations(initiation_results_, p_.clock.now());
+      initiation_results_.clear();
+    }
     p_.device.process_handshakes(p_.clock.now(), kHandshakeBudget);
-    busy = p_.device.pending_handshakes() > 0 || p_.tun.pending();
+    busy = p_.device.handshakes_ready() || p_.tun.pending();
 
     // 3. Timers and UAPI.
     wg::Instant now = p_.clock.now();

@@ -7,8 +7,10 @@
 //      datagrams were taken -> Device::receive_datagrams (decrypt, filter,
 //      write to the TUN; handshakes queued); one batch from the TUN ->
 //      Device::send_packets (filter, encrypt, send);
-//   2. at most kHandshakeBudget queued handshake messages (the expensive
-//      DH); if more remain, the next turn does not wait;
+//   2. the handshake threads' finished results, committed
+//      (Device::complete_initiations); then at most kHandshakeBudget queued
+//      handshake messages (the expensive DH, or with threads the hand-off
+//      to them); if more can be taken, the next turn does not wait;
 //   3. the device's timers when due; the UAPI server's work;
 //   4. signals: SIGHUP reloads the bundle (with --control: fetches it
 //      now); SIGTERM and SIGINT end run(); a bundle the control client
@@ -34,6 +36,7 @@
 #include "runtime/meshd/clock.h"
 #include "runtime/meshd/config_target.h"
 #include "runtime/meshd/control_client.h"
+#include "runtime/meshd/handshake_workers.h"
 #include "runtime/uapi/server.h"
 
 namespace aclc::meshd {
@@ -54,6 +57,7 @@ struct LoopParts {
   BundleStore& store;
   BundleApplier& applier;
   const ProtocolClock& clock;
+  HandshakeWorkers* handshakes = nullptr;  // optional: initiations' DHs on other threads
 };
 
 class EventLoop {
@@ -101,6 +105,7 @@ class EventLoop {
   runtime::io::DatagramBatch udp_batch_;
   std::vector<runtime::OutboundPacket> outbound_;
   std::vector<runtime::InboundDatagram> inbound_;
+  std::vector<runtime::InitiationResult> initiation_results_;
 };
 
 }  // namespace aclc::meshd

@@ -22,6 +22,7 @@
 #include "runtime/meshd/config_target.h"
 #include "runtime/meshd/control_client.h"
 #include "runtime/meshd/event_loop.h"
+#include "runtime/meshd/handshake_workers.h"
 #include "runtime/meshd/interface_addresses.h"
 #include "runtime/meshd/io_output.h"
 #include "runtime/meshd/keys.h"
@@ -177,7 +178,15 @@ int run(const Options& o) {
     targets.configure_interface = [&](const bundle::Bundle& b) { return addresses.configure(b); };
   BundleApplier applier(targets);
 
-  auto loop = EventLoop::create(LoopParts{device, *tun, udp, nullptr, store, applier, clock}, error);
+  std::unique_ptr<HandshakeWorkers> handshake_workers;
+  const size_t handshake_threads =
+      o.handshake_threads < 0 ? default_handshake_workers() : size_t(o.handshake_threads);
+  if (handshake_threads > 0) {
+    handshake_workers = HandshakeWorkers::start(handshake_threads, error);
+    if (!handshake_workers) return fail(error);
+  }
+  auto loop = EventLoop::create(
+      LoopParts{device, *tun, udp, nullptr, store, applier, clock, handshake_workers.get()}, error);
   if (!loop) return fail(error);
   loop->handle_load(store.load_at_start());
 

@@ -98,6 +98,9 @@ Options:
   --no-addresses            do not put the bundle's addresses on IFACE (for
                             when you assign them yourself, or move IFACE to
                             another network namespace)
+  --handshake-threads N     threads that do the DH of incoming handshakes, so
+                            a handshake flood uses every core (default: one
+                            per CPU, at most 8; 0: on the main thread)
   --log-decisions FILE|-    append the filter's decision log (JSON lines) to
                             FILE, or to stderr with -
   --log-level LEVEL         error, warning, info (default) or debug
@@ -170,6 +173,16 @@ ParseResult parse_options(const std::vector<std::string>& args) {
        [&](const std::string& v) {
          if (parse_number<uint16_t>(v, 0, 65535, o.listen_port)) return true;
          why = "--listen-port " + v + ": expected a port number 0..65535";
+         return false;
+       }},
+      {"--handshake-threads",
+       [&](const std::string& v) {
+         uint32_t n = 0;
+         if (parse_number<uint32_t>(v, 0, 64, n)) {
+           o.handshake_threads = int(n);
+           return true;
+         }
+         why = "--handshake-threads " + v + ": expected a number 0..64";
          return false;
        }},
       {"--mtu",

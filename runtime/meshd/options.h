@@ -34,6 +34,7 @@ struct Options {
   LogLevel log_level = LogLevel::kInfo;
   bool assign_addresses = true;  // put the bundle's addresses on IFACE
   uint32_t test_time_scale = 1;  // protocol clock multiplier; tests only
+  int handshake_threads = -1;    // threads for initiations' DHs; -1: one per CPU (at most 8); 0: none
 };
 
 // The outcome of parsing argv: run with options, print help/version (exit

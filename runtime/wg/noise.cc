@@ -94,6 +94,23 @@ std::optional<OpenedInitiation> open_initiation(const LocalIdentity& local, cons
   return o;
 }
 
+std::optional<PreparedInitiation> prepare_initiation(const LocalIdentity& local, const Initiation& m,
+                                                     const RandomSource& rng) {
+  auto opened = open_initiation(local, m);
+  if (!opened) return std::nullopt;
+  return prepare_response(std::move(*opened), rng);
+}
+
+std::optional<PreparedInitiation> prepare_response(OpenedInitiation opened, const RandomSource& rng) {
+  PreparedInitiation p;
+  p.opened = std::move(opened);
+  p.response_ephemeral = generate_private_key(rng);
+  p.response_ephemeral_public = public_key_of(p.response_ephemeral);
+  if (!dh(p.response_ephemeral, p.opened.message.ephemeral, p.ephemeral_ephemeral)) return std::nullopt;
+  if (!dh(p.response_ephemeral, p.opened.remote_static, p.ephemeral_static)) return std::nullopt;
+  return p;
+}
+
 std::optional<Handshake> Handshake::create(const LocalIdentity& local, const PublicKey& remote_static,
                                            const Key& preshared_key) {
   Handshake hs;
@@ -157,16 +174,30 @@ bool Handshake::accept_initiation(const OpenedInitiation& o, Instant now) {
 
 std::optional<Response> Handshake::create_response(uint32_t local_index, const RandomSource& rng) {
   if (state_ != State::kInitiationConsumed) return std::nullopt;
-  Response m;
-  Key c = chaining_key_, h = hash_, shared, tau, k;
   PrivateKey eph = generate_private_key(rng);
-  m.ephemeral = public_key_of(eph);
+  Key ee, se;
+  if (!dh(eph, remote_ephemeral_, ee) || !dh(eph, remote_static_, se)) return std::nullopt;
+  return respond(local_index, public_key_of(eph), ee, se);
+}
+
+std::optional<Response> Handshake::create_response(uint32_t local_index, const PreparedInitiation& prepared) {
+  // The DHs must have been made for the initiation this handshake accepted.
+  if (state_ != State::kInitiationConsumed || !equal_ct(prepared.opened.remote_static, remote_static_) ||
+      !equal_ct(prepared.opened.message.ephemeral, remote_ephemeral_))
+    return std::nullopt;
+  return respond(local_index, prepared.response_ephemeral_public, prepared.ephemeral_ephemeral,
+                 prepared.ephemeral_static);
+}
+
+Response Handshake::respond(uint32_t local_index, const PublicKey& ephemeral_public, const Key& ephemeral_ephemeral,
+                            const Key& ephemeral_static) {
+  Response m;
+  Key c = chaining_key_, h = hash_, tau, k;
+  m.ephemeral = ephemeral_public;
   kdf1(c.view(), m.ephemeral, c);
   mix_hash(h, m.ephemeral);
-  if (!dh(eph, remote_ephemeral_, shared)) return std::nullopt;
-  kdf1(c.view(), shared.view(), c);
-  if (!dh(eph, remote_static_, shared)) return std::nullopt;
-  kdf1(c.view(), shared.view(), c);
+  kdf1(c.view(), ephemeral_ephemeral.view(), c);
+  kdf1(c.view(), ephemeral_static.view(), c);
   kdf3(c.view(), preshared_key_.view(), c, tau, k);
   mix_hash(h, tau.view());
   aead_seal(k, 0, empty(), h.view(), m.encrypted_nothing.data());

@@ -61,6 +61,25 @@ struct OpenedInitiation {
 };
 std::optional<OpenedInitiation> open_initiation(const LocalIdentity& local, const Initiation& m);
 
+// All four of the responder's DHs for one initiation, done before any
+// peer's state is touched so that they can run on another thread: opening
+// the initiation (es), then the response's ephemeral key and its ee and se
+// DHs with the sender's ephemeral and static keys. Pure: reads only its
+// arguments (and rng). nullopt if the initiation does not open or a DH is
+// zero. Handshake::accept_initiation() then authenticates the result and
+// create_response(index, prepared) answers with no DH left to do.
+struct PreparedInitiation {
+  OpenedInitiation opened;
+  PrivateKey response_ephemeral;
+  PublicKey response_ephemeral_public{};
+  Key ephemeral_ephemeral;  // DH(response ephemeral, initiator ephemeral)
+  Key ephemeral_static;     // DH(response ephemeral, initiator static)
+};
+std::optional<PreparedInitiation> prepare_initiation(const LocalIdentity& local, const Initiation& m,
+                                                     const RandomSource& rng);
+// The response's part of prepare_initiation(), for an initiation already opened.
+std::optional<PreparedInitiation> prepare_response(OpenedInitiation opened, const RandomSource& rng);
+
 // Transport keys of one session.
 struct SessionKeys {
   Key send;
@@ -91,6 +110,9 @@ class Handshake {
   [[nodiscard]] bool accept_initiation(const OpenedInitiation& opened, Instant now);
   // Responder. Answers the accepted initiation.
   std::optional<Response> create_response(uint32_t local_index, const RandomSource& rng);
+  // Responder. Answers the accepted initiation with the DHs done by
+  // prepare_initiation() for that same initiation (nullopt otherwise).
+  std::optional<Response> create_response(uint32_t local_index, const PreparedInitiation& prepared);
 
   // After consume_response (initiator) or create_response (responder):
   // the transport keys. Wipes the handshake's secrets either way.
@@ -112,6 +134,8 @@ class Handshake {
 
  private:
   Handshake() = default;
+  Response respond(uint32_t local_index, const PublicKey& ephemeral_public, const Key& ephemeral_ephemeral,
+                   const Key& ephemeral_static);
 
   State state_ = State::kZeroed;
   LocalIdentity local_;

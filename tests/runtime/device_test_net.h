@@ -83,6 +83,22 @@ struct Wire {
 
 struct Net;
 
+// A handshake offload that holds jobs until the test finishes them.
+struct HeldOffload : HandshakeOffload {
+  std::vector<InitiationJob> jobs;
+  void submit(InitiationJob job) override { jobs.push_back(std::move(job)); }
+  // Runs every held job and hands the results to `device`, last first if
+  // `reverse`. Returns how many.
+  size_t finish(Device& device, wg::Instant now, bool reverse = false) {
+    std::vector<InitiationResult> results;
+    for (const InitiationJob& job : jobs) results.push_back(run_initiation_job(job, wg::system_random));
+    jobs.clear();
+    if (reverse) std::reverse(results.begin(), results.end());
+    device.complete_initiations(results, now);
+    return results.size();
+  }
+};
+
 struct Node : DeviceOutput {
   Node(Net& net, uint8_t n, DeviceOptions options, uint64_t seed);
 
@@ -102,6 +118,11 @@ struct Node : DeviceOutput {
     return nullptr;
   }
   PeerRuntime runtime_of(const Node& other) const { return device->peer_runtime(other.public_key).value(); }
+  // Initiations' DHs go through a HeldOffload, finished by Net::pump().
+  void use_offload() {
+    offload = std::make_unique<HeldOffload>();
+    device->set_handshake_offload(offload.get());
+  }
 
   Net& net;
   uint8_t n;
@@ -112,6 +133,10 @@ struct Node : DeviceOutput {
   std::vector<Bytes> delivered;
   std::vector<std::vector<size_t>> send_calls;  // datagram sizes per send_datagrams() call
   std::unique_ptr<Device> device;
+  std::unique_ptr<HeldOffload> offload;
+  ~Node() {
+    if (offload) device->set_handshake_offload(nullptr);
+  }
 };
 
 struct Net {
@@ -157,12 +182,15 @@ struct Net {
   void pump(int max_rounds = 50) {
     for (int round = 0; round < max_rounds; ++round) {
       bool pending = false;
-      for (auto& n : nodes) pending |= n->device->pending_handshakes() > 0;
+      for (auto& n : nodes) pending |= n->device->pending_handshakes() > 0 || (n->offload && !n->offload->jobs.empty());
       if (in_flight.empty() && !pending) return;
       auto batch = std::move(in_flight);
       in_flight.clear();
       for (Wire& w : batch) deliver(w);
-      for (auto& n : nodes) n->device->process_handshakes(now, handshake_budget);
+      for (auto& n : nodes) {
+        n->device->process_handshakes(now, handshake_budget);
+        if (n->offload) n->offload->finish(*n->device, now);
+      }
     }
   }
 

@@ -36,13 +36,15 @@ TEST_CASE("meshd options: the required set, with defaults") {
   CHECK(r.options.assign_addresses);
   CHECK(r.options.test_time_scale == 1);
   CHECK(r.options.decision_log.empty());
+  CHECK(r.options.handshake_threads == -1);  // one per CPU
 }
 
 TEST_CASE("meshd options: every option, both spellings, anywhere") {
   ParseResult r = parse_options({"--foreground", "--private-key=/k", "-f", "--control-key", "/c",
                                  "wg7", "--bundle", "/b", "--state-dir", "/s", "--listen-port=0", "--device-name", "n1",
                                  "--mtu", "1280", "--log-decisions", "-", "--log-level", "debug",
-                                 "--uapi-dir", "/u", "--test-time-scale", "60", "--no-addresses"});
+                                 "--uapi-dir", "/u", "--test-time-scale", "60", "--no-addresses",
+                                 "--handshake-threads", "0"});
   REQUIRE(r.action == Action::kRun);
   CHECK(r.options.iface == "wg7");
   CHECK(r.options.state_dir == "/s");
@@ -54,6 +56,7 @@ TEST_CASE("meshd options: every option, both spellings, anywhere") {
   CHECK(r.options.uapi_dir == "/u");
   CHECK(r.options.test_time_scale == 60);
   CHECK_FALSE(r.options.assign_addresses);
+  CHECK(r.options.handshake_threads == 0);
 }
 
 TEST_CASE("meshd options: help and version win over everything") {
@@ -63,7 +66,7 @@ TEST_CASE("meshd options: help and version win over everything") {
   std::string usage = aclc::meshd::usage_text();
   for (const char* opt : {"--private-key", "--control-key", "--bundle", "--state-dir",
                           "--listen-port", "--mtu", "--log-decisions", "--log-level",
-                          "--uapi-dir", "--test-time-scale", "--device-name", "--no-addresses", "SIGHUP"})
+                          "--uapi-dir", "--test-time-scale", "--device-name", "--no-addresses", "--handshake-threads", "SIGHUP"})
     CHECK_MESSAGE(usage.find(opt) != std::string::npos, opt);
 }
 
@@ -87,6 +90,8 @@ TEST_CASE("meshd options: usage errors say what is wrong") {
       {with({"--mtu", "100"}), "--mtu 100"},
       {with({"--mtu", "70000"}), "--mtu 70000"},
       {with({"--log-level", "loud"}), "--log-level loud"},
+      {with({"--handshake-threads", "65"}), "--handshake-threads 65"},
+      {with({"--handshake-threads", "-1"}), "--handshake-threads -1"},
       {with({"--test-time-scale", "0"}), "--test-time-scale 0"},
       {with({"--test-time-scale", "99999999999999999999"}), "--test-time-scale"},
       {{"a/b", "--private-key", "/k", "--control-key", "/c", "--bundle", "/b"}, "may not contain"},

@@ -134,6 +134,53 @@ TEST_CASE("wg noise: full IKpsk2 transcript matches an independent computation")
   CHECK(ki.open(keepalive, Instant(0), none) == 0u);
 }
 
+TEST_CASE("wg noise: a response from prepare_initiation's DHs is the transcript's, byte for byte") {
+  // The DHs done apart (as on a handshake thread), then committed: the
+  // same response, hash and keys as the independent transcript.
+  Pair p;
+  auto init = p.at_initiator.create_initiation(kIndexI, p.timestamp, p.rng_i.source());
+  REQUIRE(init);
+  auto prepared = prepare_initiation(p.responder, *init, p.rng_r.source());
+  REQUIRE(prepared);
+  CHECK(prepared->opened.remote_static == p.initiator.public_key);
+  REQUIRE(p.at_responder.accept_initiation(prepared->opened, Instant(0)));
+  auto resp = p.at_responder.create_response(kIndexR, *prepared);
+  REQUIRE(resp);
+  auto resp_bytes = encode(*resp);
+  CookieGenerator to_initiator(p.initiator.public_key);
+  REQUIRE(to_initiator.add_macs(resp_bytes, Instant(0)));
+  CHECK(hex(resp_bytes) == kResponseHex);
+  REQUIRE(p.at_initiator.consume_response(*decode_response(resp_bytes)));
+  CHECK(hex(p.at_responder.hash().bytes) == kTranscriptHash);
+  auto sr = p.at_responder.derive_session();
+  REQUIRE(sr);
+  CHECK(hex(sr->send.bytes) == kT2);
+  CHECK(hex(sr->receive.bytes) == kT1);
+}
+
+TEST_CASE("wg noise: prepared DHs answer only the initiation they were made for") {
+  Pair p;
+  auto first = p.at_initiator.create_initiation(kIndexI, p.timestamp, p.rng_i.source());
+  REQUIRE(first);
+  auto stale = prepare_initiation(p.responder, *first, p.rng_r.source());
+  REQUIRE(stale);
+  Tai64n later = p.timestamp;
+  later[11] ^= 1;  // a later stamp (nanoseconds field)
+  auto second = p.at_initiator.create_initiation(kIndexI, later, p.rng_i.source());
+  REQUIRE(second);
+  auto fresh = prepare_initiation(p.responder, *second, p.rng_r.source());
+  REQUIRE(fresh);
+  REQUIRE(p.at_responder.accept_initiation(fresh->opened, Instant(0)));
+  // The first initiation's DHs do not fit the accepted second one.
+  CHECK_FALSE(p.at_responder.create_response(kIndexR, *stale));
+  CHECK(p.at_responder.state() == Handshake::State::kInitiationConsumed);
+  CHECK(p.at_responder.create_response(kIndexR, *fresh));
+  // A mangled initiation is refused before any response DH.
+  Initiation bad = *second;
+  bad.encrypted_static[3] ^= 0x40;
+  CHECK_FALSE(prepare_initiation(p.responder, bad, p.rng_r.source()));
+}
+
 TEST_CASE("wg noise: random keys complete and agree") {
   for (int round = 0; round < 5; ++round) {
     auto i = LocalIdentity::from_private(generate_private_key(system_random));
