@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "runtime/device/device.h"
+#include "runtime/device/packet_policy.h"
 #include "runtime/filter/decision_log.h"
 #include "runtime/filter/enforcer.h"
 #include "runtime/io/tun.h"
@@ -142,6 +143,20 @@ int run(const Options& o) {
   runtime::filter::EnforcerConfig enforcer_config;
   if (decision_fd >= 0) enforcer_config.log = &decision_log;
   runtime::filter::Enforcer enforcer(enforcer_config);  // nothing installed: fail closed
+#ifdef ACLC_MESHD_BENCH_UNFILTERED
+  // Exists only for bench/bench_meshd.sh's filter A/B (the target
+  // meshd-unfiltered, never installed): the same daemon, the enforcer still
+  // fed its bundles, but the device asks a policy that admits everything,
+  // so the difference between the two binaries is the filter's cost.
+  struct AdmitAll final : runtime::PacketPolicy {
+    bool admit_inbound(std::span<const uint8_t>, wg::Instant) override { return true; }
+    bool admit_outbound(std::span<const uint8_t>, wg::Instant) override { return true; }
+  } admit_all;
+  runtime::PacketPolicy& packet_policy = admit_all;
+  log_warning("benchmark build: the packet filter is bypassed, everything is admitted");
+#else
+  runtime::PacketPolicy& packet_policy = enforcer;
+#endif
 
   // The interface and the socket.
   runtime::io::TunOptions tun_options;
@@ -160,7 +175,7 @@ int run(const Options& o) {
   IoOutput output(udp, *tun);
   runtime::DeviceOptions device_options;
   device_options.mtu = o.mtu;
-  runtime::Device device(output, enforcer, wg::system_random, runtime::system_wall_clock,
+  runtime::Device device(output, packet_policy, wg::system_random, runtime::system_wall_clock,
                          device_options);
   runtime::DeviceConfig initial;
   initial.private_key = *private_key;
