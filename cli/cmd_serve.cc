@@ -30,6 +30,7 @@ struct ServeOptions {
   std::string ttl = "168h";
   size_t max_body = 1 << 20;
   unsigned threads = 64;
+  int listen_backlog = 4096;
   bool no_verify = false;
 };
 
@@ -113,6 +114,7 @@ int run_serve(const ServeOptions& o) {
   so.tailnet = o.tailnet;
   so.max_body = o.max_body;
   so.threads = o.threads;
+  so.listen_backlog = o.listen_backlog;
   control::Server server(*plane, so);
   int port = server.bind(why);
   if (port < 0) {
@@ -166,6 +168,10 @@ Runner add_serve_command(CLI::App& app) {
   cmd->add_option("--threads", o->threads,
                   "Concurrent requests, long-polls included (default 64)")
       ->check(CLI::Range(2u, 4096u));
+  cmd->add_option("--listen-backlog", o->listen_backlog,
+                  "Connections the kernel queues before the server accepts them (default 4096, "
+                  "capped by net.core.somaxconn)")
+      ->check(CLI::Range(16, 65535));
   cmd->add_flag("--no-verify", o->no_verify,
                 "Skip the proof that each device's table equals the policy");
   cmd->footer("Exit codes: 0 stopped by SIGINT/SIGTERM (or key created), 2 usage or I/O error.");

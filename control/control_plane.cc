@@ -6,6 +6,7 @@
 
 #include "control/crash_point.h"
 #include "control/policy_check.h"
+#include "control/unknown_users.h"
 
 namespace aclc::control {
 namespace {
@@ -157,6 +158,54 @@ Outcome ControlPlane::validate(const std::string& text, std::string& body) {
   auto checked = check_policy(text, inventory, opt_.dialect);
   body = checked->valid ? "" : checked->error_body;
   return {};
+}
+
+Outcome ControlPlane::run_tests(const std::string& tests_body, std::string& body) {
+  std::string text, inventory, error;
+  {
+    std::lock_guard lock(mu_);  // the policy and the devices of one moment
+    auto cur = history_.current(error);
+    if (!cur) return fail(Fault::Internal, error);
+    text = cur->text;
+    inventory = inventory_json(state_.devices);
+  }
+  TestsRun run = run_tests_against(text, tests_body, inventory, opt_.dialect);
+  if (!run.request_error.empty()) return fail(Fault::BadRequest, run.request_error);
+  body = run.error_body;
+  return {};
+}
+
+PolicyDetails ControlPlane::details() {
+  PolicyDetails out;
+  std::string inventory, error;
+  std::vector<std::string> logins;
+  {
+    std::lock_guard lock(mu_);  // the policy and the devices of one moment
+    auto cur = history_.current(error);
+    if (!cur) {
+      out.errors.push_back("cannot read the current policy: " + error);
+      return out;
+    }
+    out.view = PolicyView{cur->text, policy_etag(cur->text), cur->commit, cur->is_default};
+    inventory = inventory_json(state_.devices);
+    for (const Credential& c : state_.keys) {
+      if (c.kind == KeyKind::Api) logins.push_back(c.name);
+      if (c.kind == KeyKind::Auth && !c.user.empty()) logins.push_back(c.user);
+    }
+    for (const RegisteredDevice& d : state_.devices)
+      if (!d.user.empty()) logins.push_back(d.user);
+  }
+  auto checked = check_policy(out.view.text, inventory, opt_.dialect);
+  Diagnostics diags = checked->diags;
+  if (checked->policy) warn_unknown_group_members(*checked->policy, logins, diags);
+  for (const Diagnostic& d : diags.items()) {
+    // A position names a place in the policy; the registry's own text (where
+    // a device's findings point) is nobody's file.
+    std::string m = d.file == "registry" ? d.message : positioned_message(d);
+    if (d.severity == Severity::Error) out.errors.push_back(std::move(m));
+    if (d.severity == Severity::Warning) out.warnings.push_back(std::move(m));
+  }
+  return out;
 }
 
 Outcome ControlPlane::set_policy(const std::string& text, const IfMatch& if_match,

@@ -58,6 +58,16 @@ struct PolicyView {
   bool is_default = false;
 };
 
+// GET /acl?details=1: the policy and what validating it today finds.
+struct PolicyDetails {
+  PolicyView view;
+  // "line L, column C: message" each. Warnings are the front end's (e.g.
+  // duplicate keys) plus group members who are no user of the tailnet
+  // (control/unknown_users.h); errors stay empty unless the stored policy
+  // no longer validates (it always did when it was stored).
+  std::vector<std::string> warnings, errors;
+};
+
 struct AuthKeyRequest {
   bool reusable = false;
   uint64_t expiry_seconds = 90 * 24 * 3600;
@@ -105,6 +115,12 @@ class ControlPlane {
   // Never changes anything. `body` is "" when the policy is valid, else
   // Tailscale's answer (returned with 200, as Tailscale does).
   Outcome validate(const std::string& text, std::string& body);
+  // Tailscale's validate mode A: runs a JSON array of tests against the
+  // current policy. BadRequest when the array is malformed; otherwise `body`
+  // is "" when every test passed, else the failure answer (200, as
+  // validate). Never changes anything.
+  Outcome run_tests(const std::string& tests_body, std::string& body);
+  PolicyDetails details();
   Outcome rollback(const std::string& rev, const IfMatch& if_match, const Credential& admin,
                    PolicyView& now);
   std::vector<HistoryEntry> history(size_t limit);

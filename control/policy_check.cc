@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include "compiler/front/device_names.h"
+#include "compiler/front/hujson.h"
 #include "compiler/front/inventory.h"
 #include "compiler/front/lower.h"
 #include "compiler/front/lower_ssh.h"
@@ -78,9 +79,12 @@ std::string positioned_message(const Diagnostic& d) {
          d.message;
 }
 
-std::unique_ptr<CheckedPolicy> check_policy(const std::string& text,
-                                            const std::string& inventory_json,
-                                            Dialect dialect) {
+namespace {
+
+// check_policy, with `tests` (when given) in place of the policy's own tests
+// and sshTests.
+std::unique_ptr<CheckedPolicy> check(const std::string& text, const std::string& inventory_json,
+                                     Dialect dialect, std::vector<policy::AclTest>* tests) {
   auto out = std::make_unique<CheckedPolicy>();
   Diagnostics& diags = out->diags;
   Diagnostics inv_diags;
@@ -96,6 +100,10 @@ std::unique_ptr<CheckedPolicy> check_policy(const std::string& text,
   if (out->policy) {
     check_device_names(*out->policy, &out->inventory, diags);
     check_inventory_against_policy(out->inventory, *out->policy, diags);
+    if (tests) {
+      out->policy->tests = std::move(*tests);
+      out->policy->ssh_tests.clear();
+    }
   }
   if (!out->policy || diags.has_errors()) {
     out->error_body = error_body(diags, "");
@@ -118,6 +126,67 @@ std::unique_ptr<CheckedPolicy> check_policy(const std::string& text,
   }
   out->valid = true;
   return out;
+}
+
+// The prefix that makes a tests array a policy, so that the policy decoder
+// (and nothing else) decodes it; on a line of its own, so that a position in
+// the array is one line down from the same position in the request.
+constexpr std::string_view kTestsPrefix = "{\"tests\":\n";
+
+Pos in_request(Pos p) {
+  if (p.line <= 1) return {};
+  return Pos{p.line - 1, p.col, p.offset - kTestsPrefix.size()};
+}
+
+void to_request(policy::Str& s) { s.pos = in_request(s.pos); }
+
+}  // namespace
+
+std::unique_ptr<CheckedPolicy> check_policy(const std::string& text,
+                                            const std::string& inventory_json,
+                                            Dialect dialect) {
+  return check(text, inventory_json, dialect, nullptr);
+}
+
+TestsRun run_tests_against(const std::string& text, const std::string& tests_body,
+                           const std::string& inventory_json, Dialect dialect) {
+  TestsRun run;
+  // The body alone first: exactly one array (so that the wrapper below
+  // cannot be smuggled more members), syntax errors at their own positions.
+  try {
+    hujson::Value root = hujson::parse(tests_body);
+    if (!root.is_array()) {
+      run.request_error = "want a JSON array of tests, got " +
+                          std::string(hujson::kind_name(root.kind));
+      return run;
+    }
+  } catch (const hujson::SyntaxError& e) {
+    Diagnostic d;
+    d.pos = e.pos();
+    d.message = e.what();
+    run.request_error = positioned_message(d);
+    return run;
+  }
+  Diagnostics decode;
+  auto wrapped = policy::parse_policy(std::string(kTestsPrefix) + tests_body + "\n}", "tests",
+                                      dialect, decode);
+  if (!wrapped || decode.has_errors()) {
+    Diagnostic d = decode.first_error() ? *decode.first_error() : Diagnostic{};
+    if (d.message.empty()) d.message = "malformed tests";
+    d.pos = in_request(d.pos);
+    run.request_error = positioned_message(d);
+    return run;
+  }
+  for (policy::AclTest& t : wrapped->tests) {
+    t.pos = in_request(t.pos);
+    if (t.src) to_request(*t.src);
+    if (t.proto) to_request(*t.proto);
+    for (policy::Str& s : t.accept) to_request(s);
+    for (policy::Str& s : t.deny) to_request(s);
+  }
+  auto checked = check(text, inventory_json, dialect, &wrapped->tests);
+  if (!checked->valid) run.error_body = checked->error_body;
+  return run;
 }
 
 }  // namespace aclc::control

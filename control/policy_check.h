@@ -34,6 +34,21 @@ std::unique_ptr<CheckedPolicy> check_policy(const std::string& text,
                                             const std::string& inventory_json,
                                             Dialect dialect);
 
+// Tailscale's validate "mode A": `tests_body` is a JSON (or HuJSON) array
+// of tests, run against the policy `text` (the stored one) in place of its
+// own tests and sshTests. Nothing else about the policy is judged anew.
+struct TestsRun {
+  // Set when the request is malformed (not one array, a test of the wrong
+  // shape or with an unknown field): a 400, "line L, column C: ..." in the
+  // body's own coordinates.
+  std::string request_error;
+  // As CheckedPolicy::error_body: "" when every test passed, else
+  // {"message": "test(s) failed", "data": [...], ...}.
+  std::string error_body;
+};
+TestsRun run_tests_against(const std::string& text, const std::string& tests_body,
+                           const std::string& inventory_json, Dialect dialect);
+
 // Tailscale's way of naming a position in an API message:
 // "line 3, column 7: message" (or the message alone without a position).
 std::string positioned_message(const Diagnostic& d);

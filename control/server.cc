@@ -6,11 +6,17 @@
 #include <rapidjson/writer.h>
 #include <sodium.h>
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "compiler/common/json_text.h"
+#include "compiler/front/hujson.h"
+#include "control/policy_format.h"
 
 namespace aclc::control {
 namespace {
@@ -86,6 +92,18 @@ bool string_list(const rapidjson::Value& v, std::vector<std::string>& out) {
   return true;
 }
 
+// Validate's mode A: the body is an array (of tests), not a policy object.
+// A body that does not parse but opens with '[' is a malformed array (a 400
+// there), not an invalid policy.
+bool is_tests_array(const std::string& body) {
+  try {
+    return hujson::parse(body).is_array();
+  } catch (const hujson::SyntaxError&) {
+    size_t first = body.find_first_not_of(" \t\r\n");
+    return first != std::string::npos && body[first] == '[';
+  }
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -125,9 +143,40 @@ struct Server::Impl {
     return false;
   }
 
-  void policy_reply(Response& res, const PolicyView& v) {
+  // The policy in the form the request's Accept asks for (HuJSON verbatim
+  // unless it asks for JSON), with its ETag.
+  void policy_reply(const Request& req, Response& res, const PolicyView& v) {
+    if (v.commit.empty()) return json_error(res, 500, "cannot read the current policy");
+    PolicyFormat f = format_for_accept(req.get_header_value("Accept"));
+    std::string body = v.text;
+    if (f == PolicyFormat::Json) {
+      auto json = normalized_json(v.text);
+      if (!json) return json_error(res, 500, "the stored policy is not HuJSON");
+      body = std::move(*json);
+    }
     res.set_header("ETag", quote_etag(v.etag));
-    res.set_content(v.text, "application/hujson");
+    res.set_content(body, content_type(f));
+  }
+
+  // GET /acl?details=1 (Tailscale's schema: "true" too; anything else is a
+  // plain GET): {"acl": base64 of the stored HuJSON, "warnings", "errors"}.
+  static bool wants_details(const Request& req) {
+    if (!req.has_param("details")) return false;
+    std::string v = req.get_param_value("details");
+    return v == "1" || v == "true";
+  }
+
+  void details_reply(Response& res, const PolicyDetails& d) {
+    if (d.view.commit.empty()) return json_error(res, 500, "cannot read the current policy");
+    const std::string& text = d.view.text;
+    std::string b64(sodium_base64_ENCODED_LEN(text.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(b64.data(), b64.size(), reinterpret_cast<const unsigned char*>(text.data()),
+                      text.size(), sodium_base64_VARIANT_ORIGINAL);
+    b64.resize(b64.size() - 1);  // the terminating NUL
+    std::string body = "{\"acl\":" + json_quote(b64) + ",\"warnings\":" + put_list(d.warnings) +
+                       ",\"errors\":" + (d.errors.empty() ? "null" : put_list(d.errors)) + "}\n";
+    res.set_header("ETag", quote_etag(d.view.etag));
+    res.set_content(body, "application/json");
   }
 
   IfMatch if_match(const Request& req) {
@@ -149,7 +198,8 @@ struct Server::Impl {
     s.Get(acl, [this](const Request& req, Response& res) {
       Credential who;
       if (!tailnet_ok(req, res) || !auth(req, res, KeyKind::Api, who)) return;
-      policy_reply(res, plane.current());
+      if (wants_details(req)) return details_reply(res, plane.details());
+      policy_reply(req, res, plane.current());
     });
 
     s.Post(acl, [this](const Request& req, Response& res) {
@@ -165,22 +215,22 @@ struct Server::Impl {
       }
       log_line("policy set by " + who.name + ": commit " + now.commit.substr(0, 12) + ", ETag " +
                now.etag.substr(0, 12));
-      policy_reply(res, now);
+      policy_reply(req, res, now);
     });
 
     s.Post(acl + "/validate", [this](const Request& req, Response& res) {
       Credential who;
       if (!tailnet_ok(req, res) || !auth(req, res, KeyKind::Api, who) || !policy_body(req, res))
         return;
-      size_t first = req.body.find_first_not_of(" \t\r\n");
-      if (first != std::string::npos && req.body[first] == '[') {
-        json_error(res, 400,
-                   "aclc serve validates candidate policies only; put the tests in the "
-                   "policy's \"tests\"");
-        return;
-      }
       std::string body;
-      plane.validate(req.body, body);
+      if (is_tests_array(req.body)) {
+        // Mode A: the tests, against the current policy.
+        Outcome out = plane.run_tests(req.body, body);
+        if (!out.ok()) return send_outcome(res, out);
+      } else {
+        // Mode B: a candidate policy, with its own tests.
+        plane.validate(req.body, body);
+      }
       res.status = 200;  // as Tailscale: 200 even when the policy is invalid
       res.set_content(body.empty() ? "{}" : body, "application/json");
     });
@@ -198,7 +248,7 @@ struct Server::Impl {
       if (!out.ok()) return send_outcome(res, out);
       log_line("policy rolled back by " + who.name + " to " + d["revision"].GetString() +
                ": commit " + now.commit.substr(0, 12));
-      policy_reply(res, now);
+      policy_reply(req, res, now);
     });
 
     s.Get(acl + "/history", [this](const Request& req, Response& res) {
@@ -417,13 +467,33 @@ int Server::bind(std::string& error) {
     return -1;
   }
   m.setup();
+  // The library's listen backlog is compiled into Debian's shared build
+  // (CPPHTTPLIB_LISTEN_BACKLOG = 5), so defining the macro here would change
+  // nothing. Instead, remember the socket the library binds (its socket
+  // options hook sees each candidate just before bind; the last one is the
+  // one that bound) and listen on it again: on Linux, listen() on a
+  // listening socket sets its backlog anew.
+  int bound = -1;
+  m.http->set_socket_options([&bound](int sock) {
+    httplib::default_socket_options(sock);
+    bound = sock;
+  });
   int port = m.o.port;
   if (port == 0) {
     port = m.http->bind_to_any_port(m.o.host);
   } else if (!m.http->bind_to_port(m.o.host, port)) {
     port = -1;
   }
-  if (port < 0) error = "cannot listen on " + m.o.host + ":" + std::to_string(m.o.port);
+  m.http->set_socket_options(httplib::default_socket_options);
+  if (port < 0) {
+    error = "cannot listen on " + m.o.host + ":" + std::to_string(m.o.port);
+    return -1;
+  }
+  if (bound < 0 || ::listen(bound, m.o.listen_backlog) != 0) {
+    error = "cannot set the listen backlog of " + m.o.host + ":" + std::to_string(port) + ": " +
+            std::strerror(errno);
+    return -1;
+  }
   return port;
 }
 

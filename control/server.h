@@ -1,8 +1,9 @@
 // The control server's HTTP API (cpp-httplib; TLS when a certificate is
 // given), over a ControlPlane. docs/control.md is the reference. The
 // policy endpoints are Tailscale's (GET/POST /api/v2/tailnet/{t}/acl with
-// ETag and If-Match, POST .../acl/validate), so Tailscale's clients
-// (gitops-pusher) and `aclc deploy` work against either. Every error is
+// ETag and If-Match, HuJSON or JSON per Accept, ?details=1; POST
+// .../acl/validate with a candidate policy or an array of tests), so
+// Tailscale's clients (gitops-pusher) and `aclc deploy` work against either. Every error is
 // {"message": ...} with a 4xx/5xx status; failed authentications are
 // logged to stderr.
 #pragma once
@@ -23,6 +24,10 @@ struct ServerOptions {
   size_t max_body = 1 << 20;      // bytes; larger requests get 413
   unsigned max_wait = 60;         // seconds a bundle long-poll may last
   unsigned threads = 64;          // concurrent requests (long-polls hold one)
+  // Pending connections the kernel queues before accept (capped by
+  // net.core.somaxconn). cpp-httplib 0.11 as Debian builds it listens with
+  // 5, too few for a fleet of polling nodes that reconnect at once.
+  int listen_backlog = 4096;
 };
 
 class Server {

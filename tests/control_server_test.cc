@@ -1,12 +1,15 @@
 // aclc serve as its users see it: a child process on 127.0.0.1 (a free
 // port), driven by aclc deploy / rollback and by plain HTTP. Covers the
-// policy API's conditional writes and history, authentication, malformed
-// and oversized requests, device registration, signed bundles (opened with
+// policy API's conditional writes and history, Tailscale's policy endpoints
+// in full (Accept: JSON or HuJSON, ?details=1, ts-default, validate with a
+// tests array), the listen backlog, authentication, malformed and oversized
+// requests, device registration, signed bundles (opened with
 // bundle::open), long-poll and 304, revocation, rollback, restart, and a
 // server killed between the steps of a deploy.
 #include <algorithm>
 #include <doctest/doctest.h>
 #include <httplib.h>
+#include <rapidjson/document.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -628,4 +631,313 @@ TEST_CASE("with a certificate the server speaks only TLS; deploy trusts it throu
                   c.env());
   CHECK(plain.exit_code == 2);
   CHECK(c.stop() == 0);
+}
+
+// --- Tailscale's policy API in full (tailscale-policy.md §7.1-7.3)
+
+namespace {
+
+const char* kCommented = R"(// The tailnet's policy.
+{
+  "groups": {
+    "group:eng": ["alice@example.com", "nobody@example.com"], // nobody: no such user
+  },
+  "hosts": {"db": "100.64.0.9", "web": "100.64.0.8"},
+  "acls": [
+    {"action": "accept", "src": ["web"], "dst": ["db:5432"]},
+  ],
+}
+)";
+
+std::string base64_decode(const std::string& in) {
+  static const std::string abc =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned acc = 0;
+  int bits = 0;
+  for (char ch : in) {
+    if (ch == '=') break;
+    size_t v = abc.find(ch);
+    if (v == std::string::npos) return "<not base64>";
+    acc = (acc << 6) | unsigned(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += char((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+rapidjson::Document parse_json(const std::string& body) {
+  rapidjson::Document d;
+  d.Parse(body.c_str(), body.size());
+  REQUIRE_MESSAGE(!d.HasParseError(), body);
+  return d;
+}
+
+const std::string kAcl = "/api/v2/tailnet/-/acl";
+
+}  // namespace
+
+TEST_CASE("GET /acl: HuJSON verbatim unless Accept asks for JSON, the same ETag either way") {
+  Control c;
+  c.start();
+  REQUIRE(c.deploy(c.file("p.hujson", kCommented)).exit_code == 0);
+
+  auto hu = c.admin().Get(kAcl);
+  REQUIRE(hu);
+  CHECK(hu->status == 200);
+  CHECK(hu->body == kCommented);
+  CHECK(hu->get_header_value("Content-Type") == "application/hujson");
+  std::string etag = hu->get_header_value("ETag");
+  CHECK(etag.size() == 66);
+
+  auto js = c.admin().Get(kAcl, httplib::Headers{{"Accept", "application/json"}});
+  REQUIRE(js);
+  CHECK(js->status == 200);
+  CHECK(js->get_header_value("Content-Type") == "application/json");
+  CHECK(js->get_header_value("ETag") == etag);
+  CHECK(!contains(js->body, "//"));
+  rapidjson::Document d = parse_json(js->body);  // strict JSON: no trailing commas
+  REQUIRE(d.IsObject());
+  CHECK(std::string(d["groups"]["group:eng"][1].GetString()) == "nobody@example.com");
+  CHECK(std::string(d["acls"][0]["dst"][0].GetString()) == "db:5432");
+  CHECK(std::string(d.MemberBegin()->name.GetString()) == "groups");  // source order
+
+  // With parameters, among others; HuJSON named explicitly or "*/*": verbatim.
+  auto js2 = c.admin().Get(kAcl, httplib::Headers{{"Accept", "text/plain, Application/JSON; q=0.9"}});
+  REQUIRE(js2);
+  CHECK(js2->body == js->body);
+  for (const char* accept : {"application/hujson", "*/*", "application/hujson, application/json"}) {
+    CAPTURE(accept);
+    auto r = c.admin().Get(kAcl, httplib::Headers{{"Accept", accept}});
+    REQUIRE(r);
+    CHECK(r->body == kCommented);
+    CHECK(r->get_header_value("ETag") == etag);
+  }
+  c.stop();
+}
+
+TEST_CASE("GET /acl?details=1: the base64 HuJSON with the policy's warnings") {
+  Control c;
+  c.start();
+  REQUIRE(c.deploy(c.file("p.hujson", kCommented)).exit_code == 0);
+  std::string etag = "\"" + c.current_etag() + "\"";
+  for (const char* v : {"1", "true"}) {
+    CAPTURE(v);
+    auto r = c.admin().Get(kAcl + "?details=" + v);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->get_header_value("Content-Type") == "application/json");
+    CHECK(r->get_header_value("ETag") == etag);
+    rapidjson::Document d = parse_json(r->body);
+    REQUIRE(d.IsObject());
+    REQUIRE(d["acl"].IsString());
+    CHECK(base64_decode(d["acl"].GetString()) == kCommented);
+    REQUIRE(d["warnings"].IsArray());
+    // nobody@example.com is no user of this tailnet; alice (the API key's
+    // name) is.
+    REQUIRE(d["warnings"].Size() == 1);
+    std::string w = d["warnings"][0].GetString();
+    CHECK_MESSAGE(contains(w, "\"group:eng\": user not found: \"nobody@example.com\""), w);
+    CHECK(contains(w, "line 4, column "));
+    CHECK(d["errors"].IsNull());
+  }
+  // Any other value is a plain GET.
+  for (const char* v : {"0", "false", "yes"}) {
+    CAPTURE(v);
+    auto r = c.admin().Get(kAcl + "?details=" + v);
+    REQUIRE(r);
+    CHECK(r->body == kCommented);
+  }
+  // A device owned by nobody@example.com makes them a user: no warning.
+  auto key = c.admin().Post("/api/v2/tailnet/-/keys",
+                            R"({"capabilities":{"devices":{"create":{"reusable":true}}},)"
+                            R"("user":"nobody@example.com"})",
+                            "application/json");
+  REQUIRE(key);
+  REQUIRE(key->status == 200);
+  auto r = c.admin().Get(kAcl + "?details=1");
+  REQUIRE(r);
+  CHECK(parse_json(r->body)["warnings"].Size() == 0);
+
+  // Credentials as for every policy endpoint.
+  auto none = c.client("").Get(kAcl + "?details=1");
+  REQUIRE(none);
+  CHECK(none->status == 401);
+  CHECK(contains(none->body, "\"message\""));
+  auto node = c.register_node(field(key->body, "key"), "laptop");
+  auto wrong = c.client(node.node_key).Get(kAcl + "?details=1");
+  REQUIRE(wrong);
+  CHECK(wrong->status == 403);
+  CHECK(!contains(wrong->body, "\"acl\""));
+  c.stop();
+}
+
+TEST_CASE("POST /acl answers with the new policy in the form Accept asks for and its new ETag") {
+  Control c;
+  c.start();
+  std::string before = c.current_etag();
+  auto r = c.admin().Post(kAcl, httplib::Headers{{"Accept", "application/json"}}, kCommented,
+                          "application/hujson");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->get_header_value("Content-Type") == "application/json");
+  rapidjson::Document d = parse_json(r->body);
+  CHECK(d.HasMember("hosts"));
+  std::string etag = r->get_header_value("ETag");
+  CHECK(etag == "\"" + c.current_etag() + "\"");
+  CHECK(etag != "\"" + before + "\"");
+  CHECK(c.current_policy() == kCommented);  // stored as sent, comments and all
+
+  r = c.admin().Post(kAcl, httplib::Headers{{"If-Match", etag}}, kPolicyA, "application/hujson");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->get_header_value("Content-Type") == "application/hujson");
+  CHECK(r->body == kPolicyA);
+  CHECK(r->get_header_value("ETag") == "\"" + c.current_etag() + "\"");
+  CHECK(r->get_header_value("ETag") != etag);
+  c.stop();
+}
+
+TEST_CASE("If-Match \"ts-default\" writes only while no policy was ever set, across restarts") {
+  Control c;
+  c.start();
+  c.stop();
+  c.start();  // a restart is no deploy
+  auto r = c.admin().Post(kAcl, httplib::Headers{{"If-Match", "\"ts-default\""}}, kPolicyA,
+                          "application/hujson");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(c.current_policy() == kPolicyA);
+  r = c.admin().Post(kAcl, httplib::Headers{{"If-Match", "\"ts-default\""}}, kPolicyB,
+                     "application/hujson");
+  REQUIRE(r);
+  CHECK(r->status == 412);
+  CHECK(contains(r->body, "{\"message\":\"precondition failed, invalid old hash\"}"));
+  // Rolling back to the default text is a deploy too: still not untouched.
+  auto h = c.admin().Post(kAcl + "/rollback", R"({"revision":"HEAD~1"})", "application/json");
+  REQUIRE(h);
+  REQUIRE(h->status == 200);
+  CHECK(contains(c.current_policy(), "\"acls\": []"));
+  r = c.admin().Post(kAcl, httplib::Headers{{"If-Match", "\"ts-default\""}}, kPolicyB,
+                     "application/hujson");
+  REQUIRE(r);
+  CHECK(r->status == 412);
+  c.stop();
+}
+
+TEST_CASE("POST /acl/validate with a JSON array runs the tests against the current policy") {
+  Control c;
+  c.start();
+  const std::string validate = kAcl + "/validate";
+  const std::string pass = R"([{"src": "web", "accept": ["db:5432"], "deny": ["db:22"]}])";
+  const std::string fail = R"([{"src": "web", "accept": ["db:22"]}])";
+
+  // The default policy denies everything: the test that passes later fails now.
+  auto r = c.admin().Post(validate, pass, "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(contains(r->body, "\"message\":\"test(s) failed\""));
+
+  REQUIRE(c.deploy(c.file("p.hujson", kCommented)).exit_code == 0);
+  std::string etag = c.current_etag();
+  r = c.admin().Post(validate, pass, "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body == "{}");
+  // HuJSON is taken too (gitops-pusher sends application/hujson).
+  r = c.admin().Post(validate, "// smoke tests\n[\n  {\"src\": \"web\", \"accept\": [\"db:5432\"]},\n]\n",
+                     "application/hujson");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body == "{}");
+
+  r = c.admin().Post(validate, fail, "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);  // as Tailscale: failed tests are a 200
+  rapidjson::Document d = parse_json(r->body);
+  CHECK(std::string(d["message"].GetString()) == "test(s) failed");
+  REQUIRE(d["data"].IsArray());
+  REQUIRE(d["data"].Size() == 1);
+  CHECK(std::string(d["data"][0]["user"].GetString()) == "web");
+  CHECK(contains(r->body, "want: Accept"));
+
+  // An empty list passes.
+  r = c.admin().Post(validate, "[]", "application/json");
+  REQUIRE(r);
+  CHECK(r->body == "{}");
+
+  // Malformed requests: 400 with a JSON message, positioned in the body.
+  struct Bad {
+    const char* body;
+    const char* says;
+  };
+  for (Bad b : {Bad{R"([{"src": "web", "accept": ["db:5432"]})", "line 1, column "},
+                Bad{"[\n  {\"src\": \"web\", \"bogus\": 1}\n]", "line 2, column 18: json: unknown field \"bogus\""},
+                Bad{"[1, 2]", "line 1, column 2"},
+                Bad{R"([{"src": 7}])", "line 1, column "},
+                Bad{"[] []", "line 1, column "}}) {
+    CAPTURE(b.body);
+    r = c.admin().Post(validate, b.body, "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    rapidjson::Document e = parse_json(r->body);
+    REQUIRE(e.IsObject());
+    REQUIRE(e.HasMember("message"));
+    CHECK_MESSAGE(contains(e["message"].GetString(), b.says), e["message"].GetString());
+  }
+  // Nothing changed.
+  CHECK(c.current_etag() == etag);
+
+  // Mode B still judges a candidate policy with its own tests.
+  r = c.admin().Post(validate, kPolicyA, "application/hujson");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body == "{}");
+
+  // Credentials: none, forged, or a node's.
+  auto none = c.client("").Post(validate, pass, "application/json");
+  REQUIRE(none);
+  CHECK(none->status == 401);
+  std::string forged = c.api_key;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  auto bad = c.client(forged).Post(validate, pass, "application/json");
+  REQUIRE(bad);
+  CHECK(bad->status == 401);
+  CHECK(contains(bad->body, "\"message\""));
+  auto node = c.register_node(c.auth_key("[]"), "laptop");
+  auto wrong = c.client(node.node_key).Post(validate, pass, "application/json");
+  REQUIRE(wrong);
+  CHECK(wrong->status == 403);
+  c.stop();
+}
+
+TEST_CASE("the listening socket queues --listen-backlog connections (default 4096), not 5") {
+  // The kernel caps a backlog at net.core.somaxconn; ss shows a listening
+  // socket's backlog in its Send-Q column.
+  int somaxconn = std::stoi(slurp("/proc/sys/net/core/somaxconn"));
+  auto backlog_of = [](int port) {
+    std::string cmd = "ss -ltnH 'sport = :" + std::to_string(port) + "' 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[512] = {};
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    pclose(p);
+    std::istringstream line(std::string(buf, n));
+    std::string state;
+    long recv_q = -1, send_q = -1;
+    line >> state >> recv_q >> send_q;
+    INFO("ss: " << buf);
+    CHECK(state == "LISTEN");
+    return send_q;
+  };
+  Control c;
+  c.start();
+  CHECK(backlog_of(c.port) == std::min(4096, somaxconn));
+  c.stop();
+  c.start("", {"--listen-backlog", "100"});
+  CHECK(backlog_of(c.port) == std::min(100, somaxconn));
+  c.stop();
 }
