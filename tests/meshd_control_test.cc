@@ -45,16 +45,47 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+// A loopback TCP port held for a server that starts later: bound with
+// SO_REUSEADDR and SO_REUSEPORT and never listening, so connecting is
+// refused (a server that is down) and no other socket is given the port
+// meanwhile, while a server that sets either option (httplib sets
+// SO_REUSEPORT, nginx SO_REUSEADDR) can bind and listen on it. Closing a
+// probe socket instead would leave the port free for anyone.
+class ReservedPort {
+ public:
+  ReservedPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd_ >= 0);
+    int one = 1;
+    REQUIRE(::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0);
+    REQUIRE(::setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port_ = ntohs(a.sin_port);
+  }
+  ~ReservedPort() { ::close(fd_); }
+  ReservedPort(const ReservedPort&) = delete;
+  ReservedPort& operator=(const ReservedPort&) = delete;
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+// Whether `pred` holds within `timeout`, checked every 10 ms.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
 }
 
 // The next bundle the client hands over within `timeout`, or nullopt.
@@ -100,6 +131,12 @@ class FakeControl {
       auto etag = [this] { return "\"v" + std::to_string(version_) + "\""; };
       if (last_if_none_match == etag() && wait > 0)
         changed_.wait_for(lock, std::chrono::seconds(wait), [&] { return last_if_none_match != etag() || stopping_; });
+      // Revoked while waiting: the key is dead now (as aclc serve answers).
+      if (revoked) {
+        res.status = 401;
+        res.set_content("{\"message\":\"invalid credentials: unknown or revoked key\"}", "application/json");
+        return;
+      }
       res.set_header("ETag", etag());
       if (last_if_none_match == etag()) {
         res.status = 304;
@@ -111,6 +148,9 @@ class FakeControl {
     REQUIRE(bound > 0);
     port_ = uint16_t(bound);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // httplib's stop() does nothing until the accept loop runs: without
+    // this a test that ends early would hang in the destructor's join.
+    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
   }
   ~FakeControl() {
     {
@@ -255,8 +295,9 @@ TEST_CASE("control client: registers once, keeps the node key 0600, long-polls w
     CHECK(slurp(node_key_path(dir.path())) == std::string(kNodeKey) + "\n");
 
     // A deploy while the client is parked in its long-poll arrives at once.
-    std::this_thread::sleep_for(1500ms);  // the next poll is parked with If-None-Match "v1"
-    CHECK(server.read(server.last_if_none_match) == "\"v1\"");
+    // The server records If-None-Match and parks under one lock hold, so
+    // once it reads "v1" the next poll is parked.
+    REQUIRE(eventually([&] { return server.read(server.last_if_none_match) == "\"v1\""; }, 5s));
     auto t0 = std::chrono::steady_clock::now();
     server.publish("bundle-2");
     auto second = next_bundle(*c, 3s);
@@ -266,7 +307,7 @@ TEST_CASE("control client: registers once, keeps the node key 0600, long-polls w
     CHECK(c->failures() == 0);
 
     // Stopping does not wait for the 30-second poll in progress.
-    std::this_thread::sleep_for(200ms);
+    REQUIRE(eventually([&] { return server.read(server.last_if_none_match) == "\"v2\""; }, 5s));
     t0 = std::chrono::steady_clock::now();
     c.reset();
     CHECK(std::chrono::steady_clock::now() - t0 < 2s);
@@ -305,7 +346,8 @@ TEST_CASE("control client: a wrong pre-auth key is refused and retried; nothing 
 
 TEST_CASE("control client: server down -> retries with backoff, then fetches once it is back") {
   TempDir dir;
-  uint16_t port = free_port();
+  ReservedPort reserved;
+  const uint16_t port = reserved.port();
   ControlSettings s = server_settings("http://127.0.0.1:" + std::to_string(port), dir);
   std::string error;
   auto c = ControlClient::start(s, error);
@@ -368,7 +410,8 @@ TEST_CASE("static hosting: nginx serves a directory of bundles; the client polls
   std::filesystem::create_directories(dir.file("logs"));
   ::chmod(dir.path().c_str(), 0755);  // workers may run as nobody when we are root
   std::ofstream(dir.file("www/bundles/web-1.bundle")) << "bundle-1";
-  uint16_t port = free_port();
+  ReservedPort reserved;
+  const uint16_t port = reserved.port();
   std::ofstream(dir.file("nginx.conf"))
       << "daemon off;\nmaster_process on;\nworker_processes 1;\npid " << dir.file("nginx.pid")
       << ";\nerror_log " << dir.file("logs/error.log") << ";\n"
