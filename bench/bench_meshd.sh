@@ -23,7 +23,8 @@
 #   HS_PEERS (1000), HS_SECONDS (4), HS_WINDOW (64),
 #   ACLC (BUILD_DIR/aclc: any build's aclc compiles the bundles),
 #   IMPLS ("wireguard-go meshd meshd-unfiltered": which pairs to measure),
-#   AB_ROUNDS (3; 0 skips the filter A/B), TABLE_RULES (300),
+#   AB_ROUNDS (3; 0 skips the filter A/B), AB_ONLY (1: only the A/B),
+#   TABLE_RULES (300),
 #   MESHD_ARGS (extra meshd options, e.g. "--handshake-threads 0")
 set -euo pipefail
 
@@ -37,6 +38,7 @@ HS_SECONDS=${HS_SECONDS:-4}
 HS_WINDOW=${HS_WINDOW:-64}
 IMPLS=${IMPLS:-wireguard-go meshd meshd-unfiltered}
 AB_ROUNDS=${AB_ROUNDS:-3}
+AB_ONLY=${AB_ONLY:-0}
 TABLE_RULES=${TABLE_RULES:-300}
 read -r -a MESHD_EXTRA <<< "${MESHD_ARGS:-}"
 
@@ -50,6 +52,10 @@ for impl in $IMPLS; do
 done
 [[ $AB_ROUNDS =~ ^[0-9]+$ ]] || die "AB_ROUNDS must be a number of rounds"
 [[ $TABLE_RULES =~ ^[0-9]+$ ]] && [ "$TABLE_RULES" -le 1000 ] || die "TABLE_RULES must be 0..1000"
+# The A/B runs when both meshd kinds are measured.
+AB=0
+case " $IMPLS " in *" meshd "*) case " $IMPLS " in *" meshd-unfiltered "*) [ "$AB_ROUNDS" -gt 0 ] && AB=1 ;; esac ;; esac
+[ "$AB_ONLY" = 1 ] && [ $AB = 0 ] && die "AB_ONLY=1 needs meshd and meshd-unfiltered in IMPLS and AB_ROUNDS > 0"
 for f in aclc-mesh-handshake-rate $(printf '%s\n' $IMPLS | grep '^meshd' || true); do
   [ -x "$BUILD/$f" ] || die "$BUILD/$f is missing: cmake --build $BUILD --target $f"
 done
@@ -267,22 +273,23 @@ ab_paired() {
 
 echo "bench_meshd: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 case " $IMPLS " in *" meshd"*) make_bundles ;; esac
-for impl in $IMPLS; do
+[ "$AB_ONLY" = 1 ] && IMPLS_MEASURED="" || IMPLS_MEASURED=$IMPLS
+for impl in $IMPLS_MEASURED; do
   case $impl in
     wireguard-go) measure wireguard-go g ;;
     meshd) measure meshd m ;;
     meshd-unfiltered) measure meshd-unfiltered u ;;
   esac
 done
-AB=0
-case " $IMPLS " in *" meshd "*) case " $IMPLS " in *" meshd-unfiltered "*) [ "$AB_ROUNDS" -gt 0 ] && AB=1 ;; esac ;; esac
 [ $AB = 1 ] && filter_ab
 
-printf '\n%-22s %14s %14s %10s %17s\n' 'figure' wireguard-go meshd meshd/wg-go meshd-unfiltered
-for k in tcp_mbps tcp_retr tcp_cpu_s_per_gb udp_mbps udp_loss_pct ping_avg_ms ping_max_ms handshakes_per_s; do
-  g=$(value g $k); m=$(value m $k); u=$(value u $k)
-  printf '%-22s %14s %14s %10s %17s\n' "$k" "${g:-n/a}" "${m:-n/a}" "$(ratio "$m" "$g")" "${u:-n/a}"
-done
+if [ -n "$IMPLS_MEASURED" ]; then
+  printf '\n%-22s %14s %14s %10s %17s\n' 'figure' wireguard-go meshd meshd/wg-go meshd-unfiltered
+  for k in tcp_mbps tcp_retr tcp_cpu_s_per_gb udp_mbps udp_loss_pct ping_avg_ms ping_max_ms handshakes_per_s; do
+    g=$(value g $k); m=$(value m $k); u=$(value u $k)
+    printf '%-22s %14s %14s %10s %17s\n' "$k" "${g:-n/a}" "${m:-n/a}" "$(ratio "$m" "$g")" "${u:-n/a}"
+  done
+fi
 if [ $AB = 1 ]; then
   f_mbps=$(ab_column f 3 | median); u_mbps=$(ab_column u2 3 | median)
   f_cpu=$(ab_column f 4 | median); u_cpu=$(ab_column u2 4 | median)
