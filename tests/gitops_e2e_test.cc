@@ -516,16 +516,24 @@ TEST_CASE("static hosting: meshd nodes fetch their bundles from a plain director
     devices.push_back({n->name, {n->address}, "", {"tag:" + n->name}, n->public_key(),
                        "127.0.0.1:" + std::to_string(n->port)});
   write_file(dir + "/devices.json", devices_json(devices));
-  // Compiles `policy` under `serial` and publishes each bundle as an
-  // operator would: next to the served file, then renamed over it.
+  // Puts `bytes` where nginx serves `name` as an operator would: written
+  // next to the served file, then renamed over it. nginx's ETag is the
+  // file's mtime in whole seconds and its size, so a same-size file written
+  // within the second of the one it replaces (a tampered copy, say) would
+  // be answered 304 for ever: each version gets an mtime past the last.
+  auto last_served = std::filesystem::file_time_type::min();
+  auto serve_file = [&](const std::string& name, const std::string& bytes) {
+    const std::string tmp = dir + "/www/bundles/." + name + ".tmp";
+    write_file(tmp, bytes, 0644);
+    last_served = std::max(std::filesystem::last_write_time(tmp), last_served + std::chrono::seconds(1));
+    std::filesystem::last_write_time(tmp, last_served);
+    must("mv " + quote(tmp) + " " + quote(dir + "/www/bundles/" + name));
+  };
+  // Compiles `policy` under `serial` and publishes each node's bundle.
   auto publish = [&](const std::string& policy, unsigned long serial) {
     write_file(dir + "/policy.hujson", policy);
     std::string out = kit.compile(dir + "/policy.hujson", dir + "/devices.json", serial);
-    for (auto& n : nodes) {
-      write_file(dir + "/www/bundles/." + n->name + ".tmp", read_file(out + "/" + n->name + ".bundle"), 0644);
-      must("mv " + quote(dir + "/www/bundles/." + n->name + ".tmp") + " " +
-           quote(dir + "/www/bundles/" + n->name + ".bundle"));
-    }
+    for (auto& n : nodes) serve_file(n->name + ".bundle", read_file(out + "/" + n->name + ".bundle"));
   };
   const std::string owners = R"("tagOwners": {"tag:alpha": ["ops@example.com"], "tag:beta": ["ops@example.com"]})";
   publish("{" + owners + R"(, "acls": [{"action": "accept", "src": ["tag:alpha"], "dst": ["tag:beta:443"]}]})",
@@ -582,11 +590,11 @@ TEST_CASE("static hosting: meshd nodes fetch their bundles from a plain director
   std::string good = read_file(dir + "/www/bundles/beta.bundle");
   std::string tampered = good;
   tampered[tampered.size() / 2] ^= 0x01;
-  write_file(dir + "/www/bundles/beta.bundle", tampered, 0644);
+  serve_file("beta.bundle", tampered);
   CHECK_MESSAGE(wait_until([&] { return read_file(beta.log).find("rejected bundle") != std::string::npos; }, 5s),
                 logs());
   std::string older = read_file(dir + "/bundles-2000/beta.bundle");
-  write_file(dir + "/www/bundles/beta.bundle", older, 0644);
+  serve_file("beta.bundle", older);
   CHECK_MESSAGE(wait_until([&] { return read_file(beta.log).find("rollback") != std::string::npos; }, 5s), logs());
   CHECK(serial_of(beta) == 2001);
   {
