@@ -49,6 +49,18 @@ struct Setup {
 
 void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
+// Whether `pred` holds within `timeout`: for what must happen. What must
+// not happen has no event to wait for; those checks sleep a while instead.
+template <typename Pred>
+bool within(Millis timeout, Pred pred) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    sleep_ms(10);
+  }
+  return true;
+}
+
 std::vector<uint8_t> flipped(std::vector<uint8_t> m, size_t offset) {
   m.at(offset) ^= 0x01;
   return m;
@@ -102,7 +114,7 @@ void replay_and_forgery(Impl target_impl) {
 
   // The genuine message, late: delivered once. Then replayed: never again.
   s.relay->inject(Direction::kAtoB, genuine);
-  sleep_ms(300);
+  CHECK(within(Millis(3000), [&] { return server.udp_seen(payload) >= 1; }));
   CHECK(server.udp_seen(payload) == 1);
   for (int i = 0; i < 3; ++i) s.relay->inject(Direction::kAtoB, genuine);
   // An older message of the same session, replayed.
