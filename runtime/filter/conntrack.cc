@@ -66,18 +66,26 @@ wg::Duration Conntrack::timeout(const Conn& c) const {
 }
 
 Conn* Conntrack::find(const ConnKey& key, wg::Instant now) {
-  uint64_t h = hash(key);
-  for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-    uint32_t n = slots_[i];
-    if (n == kNil) return nullptr;
-    if (nodes_[n].hash == h && nodes_[n].conn.key == key) {
-      if (now >= nodes_[n].conn.expires) {
-        remove(n);
-        return nullptr;
+  uint32_t n = kNil;
+  if (last_found_ != kNil && nodes_[last_found_].conn.key == key) {
+    n = last_found_;
+  } else {
+    uint64_t h = hash(key);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      uint32_t candidate = slots_[i];
+      if (candidate == kNil) return nullptr;
+      if (nodes_[candidate].hash == h && nodes_[candidate].conn.key == key) {
+        n = candidate;
+        break;
       }
-      return &nodes_[n].conn;
     }
   }
+  if (now >= nodes_[n].conn.expires) {
+    remove(n);
+    return nullptr;
+  }
+  last_found_ = n;
+  return &nodes_[n].conn;
 }
 
 Conn* Conntrack::insert(const ConnKey& key, Opener opener, uint64_t generation,
@@ -166,6 +174,7 @@ void Conntrack::remove(uint32_t n) {
     }
   }
   slots_[hole] = kNil;
+  if (last_found_ == n) last_found_ = kNil;
   unlink(n);
   nodes_[n].next = free_;
   free_ = n;

@@ -77,6 +77,9 @@ class Conntrack {
   Conntrack& operator=(const Conntrack&) = delete;
 
   // The live entry for `key`, or nullptr. An expired entry is removed.
+  // The entry found last is checked first, without hashing: consecutive
+  // packets are mostly of one flow (a TSO or GRO run, both directions of a
+  // bulk transfer share the entry).
   Conn* find(const ConnKey& key, wg::Instant now);
 
   // A new entry for `key`, which must not be present. Evicts the least
@@ -124,6 +127,7 @@ class Conntrack {
   std::vector<uint32_t> slots_;  // open addressing, linear probing; node index or kNil
   size_t mask_;
   uint32_t head_ = kNil, tail_ = kNil, free_ = kNil;
+  uint32_t last_found_ = kNil;  // an entry in use, or kNil (remove() clears it)
   size_t size_ = 0;
   uint64_t evictions_ = 0;
 };

@@ -33,16 +33,11 @@ void Enforcer::install(std::shared_ptr<const bundle::Bundle> b) {
     next->view = std::make_shared<const TableView>(std::move(b));
     next->cell_hits.assign(next->view->cell_count() + 1, 0);
   }
-  {
-    std::lock_guard lock(mu_);
-    std::swap(installed_, next);
-    ++generation_;
-  }
-  // The previous table is freed here, outside the lock.
+  std::swap(installed_, next);
+  ++generation_;
 }
 
 std::shared_ptr<const bundle::Bundle> Enforcer::installed() const {
-  std::lock_guard lock(mu_);
   if (!installed_) return nullptr;
   // Aliasing constructor: shares ownership of the view, which owns the bundle.
   return std::shared_ptr<const bundle::Bundle>(installed_->view, &installed_->view->bundle());
@@ -140,15 +135,8 @@ Verdict Enforcer::decide_outbound(const Packet& p, wg::Instant now) {
 Verdict Enforcer::inbound(std::span<const uint8_t> bytes, wg::Instant now) {
   Packet p;
   Verdict v;
-  if (parse(bytes, p) != ParseResult::kOk) {
-    v = {false, Reason::kMalformed};
-    std::lock_guard lock(mu_);
-    ++inbound_counts_[size_t(v.reason)];
-  } else {
-    std::lock_guard lock(mu_);
-    v = decide_inbound(p, now);
-    ++inbound_counts_[size_t(v.reason)];
-  }
+  v = parse(bytes, p) == ParseResult::kOk ? decide_inbound(p, now) : Verdict{false, Reason::kMalformed};
+  ++inbound_counts_[size_t(v.reason)];
   log(Direction::kInbound, p, v, now);
   return v;
 }
@@ -156,12 +144,8 @@ Verdict Enforcer::inbound(std::span<const uint8_t> bytes, wg::Instant now) {
 Verdict Enforcer::outbound(std::span<const uint8_t> bytes, wg::Instant now) {
   Packet p;
   Verdict v;
-  bool ok = parse(bytes, p) == ParseResult::kOk;
-  {
-    std::lock_guard lock(mu_);
-    v = ok ? decide_outbound(p, now) : Verdict{false, Reason::kMalformed};
-    ++outbound_counts_[size_t(v.reason)];
-  }
+  v = parse(bytes, p) == ParseResult::kOk ? decide_outbound(p, now) : Verdict{false, Reason::kMalformed};
+  ++outbound_counts_[size_t(v.reason)];
   log(Direction::kOutbound, p, v, now);
   return v;
 }
@@ -180,7 +164,6 @@ void Enforcer::log(Direction dir, const Packet& p, const Verdict& v, wg::Instant
 
 FilterStats Enforcer::stats() const {
   FilterStats s;
-  std::lock_guard lock(mu_);
   s.inbound = inbound_counts_;
   s.outbound = outbound_counts_;
   s.tracked = conntrack_.size();

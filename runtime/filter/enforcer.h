@@ -42,16 +42,15 @@
 // finest thing a count can name; echo admitted by the any-rule check counts
 // in a slot of its own.
 //
-// Thread-safe: one mutex serialises the connection table and the counters
-// (one uncontended lock per packet). The per-packet path allocates nothing;
-// the decision log, if any, is written after the lock is released.
+// Thread safety: none, like the Device it serves: one thread (meshd's event
+// loop) filters packets, installs tables and reads stats. No lock on the
+// per-packet path, which allocates nothing.
 #ifndef ACLC_RUNTIME_FILTER_ENFORCER_H_
 #define ACLC_RUNTIME_FILTER_ENFORCER_H_
 
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <vector>
 
@@ -123,7 +122,6 @@ class Enforcer final : public PacketPolicy {
   void log(Direction dir, const Packet& p, const Verdict& v, wg::Instant now);
 
   DecisionLog* log_;
-  mutable std::mutex mu_;
   Conntrack conntrack_;
   std::unique_ptr<Installed> installed_;
   uint64_t generation_ = 0;

@@ -180,3 +180,56 @@ TEST_CASE("filter conntrack: random inserts, finds and erases agree with a model
   });
   CHECK(seen == model.size());
 }
+
+TEST_CASE("filter conntrack: the entry found last is never confused with another") {
+  ConntrackConfig cfg;
+  cfg.capacity = 1;  // one node: every insert reuses it
+  Conntrack ct(cfg);
+  Instant now(0);
+  ConnKey a = key(1), b = key(2);
+
+  Conn* ca = ct.insert(a, Opener::kLocal, 1, now);
+  REQUIRE(ct.find(a, now) == ca);  // now remembered
+  ct.erase(ca);
+  CHECK(ct.find(a, now) == nullptr);
+  Conn* cb = ct.insert(b, Opener::kRemote, 1, now);  // the same node, another key
+  CHECK(ct.find(a, now) == nullptr);
+  REQUIRE(ct.find(b, now) == cb);
+  CHECK(cb->opener == Opener::kRemote);
+
+  // Evicted while remembered: gone, and its successor is found.
+  Conn* ca2 = ct.insert(a, Opener::kLocal, 1, now);
+  CHECK(ct.evictions() == 1);
+  CHECK(ct.find(b, now) == nullptr);
+  CHECK(ct.find(a, now) == ca2);
+
+  // Expired while remembered: removed on the next find.
+  CHECK(ct.find(a, now + 10min) == nullptr);
+  CHECK(ct.size() == 0);
+  CHECK(ct.find(a, now) == nullptr);
+}
+
+TEST_CASE("filter conntrack: runs of one flow among others agree with a model") {
+  ConntrackConfig cfg;
+  cfg.capacity = 32;
+  cfg.hash_seed = 777;
+  Conntrack ct(cfg);
+  std::map<uint32_t, bool> model;
+  std::mt19937_64 rng(2);
+  Instant now(0);
+  uint32_t id = 0;
+  for (int step = 0; step < 100000; ++step) {
+    if (rng() % 4 == 0) id = uint32_t(rng() % 40);  // mostly the same flow again
+    ConnKey k = key(id);
+    Conn* c = ct.find(k, now);
+    REQUIRE((c != nullptr) == (model.count(id) != 0));
+    if (c) REQUIRE(c->key == k);
+    if (!c && ct.size() < ct.capacity() && rng() % 2 == 0) {
+      ct.insert(k, Opener::kLocal, 1, now);
+      model[id] = true;
+    } else if (c && rng() % 8 == 0) {
+      ct.erase(c);
+      model.erase(id);
+    }
+  }
+}
