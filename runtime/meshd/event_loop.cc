@@ -231,9 +231,13 @@ int EventLoop::run() {
     if (tun_ready) {
       tun_batch_.clear();
       ssize_t got = p_.tun.read(tun_batch_);
+      if (got == -EBADFD) {
+        // `ip link del IFACE`: the way to stop a userspace WireGuard.
+        log_info("the interface " + p_.tun.name() + " was deleted: shutting down");
+        return 0;
+      }
       if (got < 0) {
-        log_error("reading from the TUN " + p_.tun.name() + ": " + errno_text(int(-got)) +
-                  " (was the interface deleted?)");
+        log_error("reading from the TUN " + p_.tun.name() + ": " + errno_text(int(-got)));
         return 1;
       }
       if (got > 0) {
@@ -263,6 +267,10 @@ int EventLoop::run() {
       auto d = p_.uapi->next_deadline();
       wg::Instant real = p_.clock.real_now();
       if (uapi_ready || (d && *d <= real)) p_.uapi->process(real);
+      if (p_.uapi->socket_removed()) {
+        log_info("the UAPI socket " + p_.uapi->path() + " was removed: shutting down");
+        return 0;
+      }
     }
 
     // 5. The bundle's expiry.

@@ -78,8 +78,9 @@ class EventLoop {
   // with `error`.
   bool attach_control(ControlClient* control, std::string& error);
 
-  // Runs until SIGTERM or SIGINT (returns 0) or a fatal I/O error (logs
-  // it, returns 1).
+  // Runs until SIGTERM or SIGINT, the interface's deletion or the UAPI
+  // socket file's removal (returns 0: how a userspace WireGuard is
+  // stopped), or a fatal I/O error (logs it, returns 1).
   int run();
 
  private:

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -22,7 +23,8 @@ namespace {
 constexpr size_t kReadChunk = 4096;
 constexpr int kAcceptsPerProcess = 16;  // the rest wait for the next turn (level-triggered)
 constexpr int kEventsPerProcess = 64;
-constexpr int kReadsPerService = 16;    // per connection per process(): one client cannot hog the loop
+constexpr int kReadsPerService = 16;
+constexpr uint64_t kWatchId = UINT64_MAX;  // epoll data of the inotify fd (connection ids start at 1)    // per connection per process(): one client cannot hog the loop
 
 std::string errno_text(int error) { return std::strerror(error); }
 
@@ -181,12 +183,23 @@ std::unique_ptr<Server> Server::open(ServerOptions options, ConfigTarget& target
   event.data.u64 = 0;  // id 0: the listening socket
   if (::epoll_ctl(server->epoll_fd_, EPOLL_CTL_ADD, server->listen_fd_, &event) != 0)
     return fail_errno("epoll_ctl");
+  // Removing the socket file is how a userspace WireGuard is told to stop
+  // (wireguard-go's README): watch the file's link count (IN_ATTRIB; the
+  // bound socket keeps the inode, so IN_DELETE_SELF may never come).
+  server->inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (server->inotify_fd_ < 0) return fail_errno("inotify_init1");
+  if (::inotify_add_watch(server->inotify_fd_, path.c_str(), IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF) < 0)
+    return fail_errno(path + ": inotify_add_watch");
+  event.data.u64 = kWatchId;
+  if (::epoll_ctl(server->epoll_fd_, EPOLL_CTL_ADD, server->inotify_fd_, &event) != 0)
+    return fail_errno("epoll_ctl");
   return server;
 }
 
 Server::~Server() {
   connections_.clear();
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  if (inotify_fd_ >= 0) ::close(inotify_fd_);
   if (listen_fd_ >= 0) ::close(listen_fd_);
   // Remove the socket file only if it is still the one we bound: a
   // successor may already have replaced it.
@@ -196,6 +209,17 @@ Server::~Server() {
     ::unlink(path_.c_str());
 }
 
+void Server::check_socket_file() {
+  alignas(inotify_event) char buffer[4096];
+  while (::read(inotify_fd_, buffer, sizeof buffer) > 0) {
+  }
+  struct stat st;
+  if (::lstat(path_.c_str(), &st) != 0 || st.st_dev != socket_dev_ || st.st_ino != socket_ino_) {
+    if (!socket_removed_) log("the socket file " + path_ + " was removed or replaced");
+    socket_removed_ = true;
+  }
+}
+
 void Server::process(wg::Instant now) {
   epoll_event events[kEventsPerProcess];
   const int n = ::epoll_wait(epoll_fd_, events, kEventsPerProcess, 0);
@@ -203,6 +227,10 @@ void Server::process(wg::Instant now) {
     const uint64_t id = events[k].data.u64;
     if (id == 0) {
       accept_ready(now);
+      continue;
+    }
+    if (id == kWatchId) {
+      check_socket_file();
       continue;
     }
     const auto it = connections_.find(id);

@@ -21,7 +21,10 @@
 // gone) is replaced; one that accepts (a live daemon) makes open() fail
 // with -EADDRINUSE; a non-socket file there fails with -EEXIST. The
 // destructor unlinks the socket only if the path still names the socket
-// this server bound.
+// this server bound. The socket is bound under a private name and renamed
+// into place, so its name never refuses connections (`wg` would unlink it).
+// Removing or replacing the socket file is a request to stop, as for
+// wireguard-go: process() then sets socket_removed().
 #ifndef ACLC_RUNTIME_UAPI_SERVER_H_
 #define ACLC_RUNTIME_UAPI_SERVER_H_
 
@@ -78,6 +81,9 @@ class Server {
   std::optional<wg::Instant> next_deadline() const;
 
   const std::string& path() const { return path_; }
+  // The socket file was removed or replaced since open(): the daemon should
+  // shut down (nobody can reach it through `wg` any more).
+  bool socket_removed() const { return socket_removed_; }
   size_t connection_count() const { return connections_.size(); }
 
  private:
@@ -89,12 +95,15 @@ class Server {
   void watch(Connection& c, uint32_t events);
   void close_connection(uint64_t id);
   void log(std::string_view line) const;
+  void check_socket_file();
 
   ServerOptions options_;
   ConfigTarget& target_;
   std::string path_;
   int epoll_fd_ = -1;
   int listen_fd_ = -1;
+  int inotify_fd_ = -1;
+  bool socket_removed_ = false;
   dev_t socket_dev_ = 0;  // identity of the socket file we bound, so that
   ino_t socket_ino_ = 0;  // shutdown never removes a successor's socket
   uint64_t next_id_ = 1;  // epoll data: connection ids, never reused

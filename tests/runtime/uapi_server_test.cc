@@ -239,6 +239,40 @@ TEST_CASE("uapi server: shutdown leaves a successor's socket alone") {
   ::close(other);
 }
 
+TEST_CASE("uapi server: removing or replacing the socket file asks the daemon to stop") {
+  TempDir dir;
+  FakeTarget target;
+  {
+    auto server = open_server(target, dir.path);
+    server->process(t(1));
+    CHECK_FALSE(server->socket_removed());
+    const int client = connect_client(server->path());  // using the socket changes nothing
+    send_all(client, "get=1\n\n");
+    CHECK(pump_until_replies(*server, client, 1).text == "errno=0\n\n");
+    ::close(client);
+    server->process(t(1));
+    CHECK_FALSE(server->socket_removed());
+    REQUIRE(::unlink(server->path().c_str()) == 0);
+    pollfd ready{server->fd(), POLLIN, 0};
+    CHECK(::poll(&ready, 1, 1000) == 1);  // the daemon's loop wakes up
+    server->process(t(2));
+    CHECK(server->socket_removed());
+  }
+  {
+    auto server = open_server(target, dir.path);
+    const std::string path = server->path();
+    const std::string other = (dir.path / "other").string();
+    { std::ofstream(other) << "x"; }
+    REQUIRE(::rename(other.c_str(), path.c_str()) == 0);  // replaced
+    pollfd ready{server->fd(), POLLIN, 0};
+    CHECK(::poll(&ready, 1, 1000) == 1);
+    server->process(t(2));
+    CHECK(server->socket_removed());
+    server.reset();
+    CHECK(fs::exists(path));  // not ours: left alone
+  }
+}
+
 TEST_CASE("uapi server: idle connections are closed") {
   TempDir dir;
   FakeTarget target;
