@@ -159,6 +159,15 @@ class Smoke {
     return done && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
+  // Waits for meshd to exit on its own; its exit status (-1: still running).
+  int exit_status() {
+    int status = 0;
+    bool done = eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; });
+    if (!done) return -1;
+    pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
   std::set<std::string> peers() {
     std::istringstream in(run("wg show " + iface + " peers 2>&1"));
     std::set<std::string> s;
@@ -236,6 +245,26 @@ TEST_CASE("meshd smoke: bundle life cycle through wg show, signals and restarts"
   CHECK(s.peers().empty());
   CHECK(s.log_has("FAIL CLOSED"));
   CHECK(s.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("meshd smoke: deleting the interface or the UAPI socket stops meshd cleanly, as wireguard-go") {
+  REQUIRE_MESSAGE(::geteuid() == 0, "needs root (TUN device, network namespace)");
+  REQUIRE_MESSAGE(::unshare(CLONE_NEWNET) == 0, "unshare(CLONE_NEWNET) failed");
+  run("ip link set lo up");
+  Smoke s;
+  s.install(s.compile("all.hujson", 1));
+
+  s.start();
+  run("ip link del " + s.iface);
+  CHECK(s.exit_status() == 0);
+  CHECK(s.log_has("was deleted: shutting down"));
+  CHECK_FALSE(fs::exists(s.sock));
+
+  s.start();
+  REQUIRE(::unlink(s.sock.c_str()) == 0);
+  CHECK(s.exit_status() == 0);
+  CHECK(s.log_has("UAPI socket " + s.sock + " was removed: shutting down"));
+  CHECK(eventually([&] { return run("ip link show " + s.iface + " 2>&1").find("does not exist") != std::string::npos; }));
 }
 
 TEST_CASE("meshd smoke: usage errors and bad inputs exit non-zero with a message") {
