@@ -111,6 +111,8 @@ struct Server::Impl {
   ServerOptions o;
   std::unique_ptr<httplib::Server> http;
   std::atomic<bool> stopping{false};
+  // run() is in, or entering, httplib's accept loop.
+  std::atomic<bool> serving{false};
   std::thread refresher;
 
   Impl(ControlPlane& p, ServerOptions opts) : plane(p), o(std::move(opts)) {}
@@ -499,6 +501,13 @@ int Server::bind(std::string& error) {
 
 bool Server::run() {
   Impl& m = *impl_;
+  // `serving` is set before `stopping` is read here, and stop() sets
+  // `stopping` before it reads `serving`: one of the two sees the other.
+  m.serving = true;
+  if (m.stopping) {
+    m.serving = false;
+    return true;
+  }
   // Bundles expire (their TTL); refresh them before nodes would reject them.
   m.refresher = std::thread([&m] {
     while (!m.stopping) {
@@ -506,14 +515,21 @@ bool Server::run() {
       if (!m.stopping) m.plane.refresh_if_due();
     }
   });
-  return m.http->listen_after_bind();
+  bool ok = m.http->listen_after_bind();
+  m.serving = false;
+  return ok;
 }
 
 void Server::stop() {
   Impl& m = *impl_;
   if (m.stopping.exchange(true)) return;
   m.plane.publisher().shutdown();
-  if (m.http) m.http->stop();
+  if (!m.http) return;
+  // httplib's stop() does nothing until its accept loop runs: a SIGTERM
+  // just after start would be lost and the server would serve on. Wait for
+  // the loop if run() is entering it.
+  while (m.serving && !m.http->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  m.http->stop();
 }
 
 }  // namespace aclc::control
