@@ -166,9 +166,21 @@ class Control {
     ::kill(pid_, SIGTERM);
     return wait_exit();
   }
+  // The exit status; a server still running after 20 s is a failure (and
+  // killed), not a hang until CTest's timeout.
   int wait_exit() {
     int status = 0;
-    ::waitpid(pid_, &status, 0);
+    auto end = std::chrono::steady_clock::now() + 20s;
+    while (::waitpid(pid_, &status, WNOHANG) != pid_) {
+      if (std::chrono::steady_clock::now() > end) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+        FAIL_CHECK("aclc serve did not exit within 20 s: " << slurp(log));
+        return -1;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
