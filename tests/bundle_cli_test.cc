@@ -22,42 +22,21 @@
 #include "compiler/front/lower.h"
 #include "compiler/front/policy_load.h"
 #include "compiler/ir/evaluate.h"
+#include "tests/shell_run.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using Result = aclc::test::ShellResult;
+using aclc::test::shell_quote;
+std::string quote(const std::string& s) { return shell_quote(s); }
 
 Result run(const std::string& args) {
-  std::string cmd = "cd " + quote(ACLC_SOURCE_DIR) + " && NO_COLOR=1 timeout 120 " +
-                    quote(ACLC_BIN) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return aclc::test::sh(ACLC_SOURCE_DIR, "NO_COLOR=1 timeout 120 " + shell_quote(ACLC_BIN) + " " + args);
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string slurp(const std::string& path) { return aclc::test::read_text(path); }
 
 bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;

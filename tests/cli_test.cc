@@ -12,36 +12,15 @@
 #include <string>
 
 #include "compiler/front/hujson.h"
+#include "tests/shell_run.h"
 
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'') q += "'\\''";
-    else q += c;
-  }
-  return q + "'";
-}
+using Result = aclc::test::ShellResult;
+using aclc::test::shell_quote;
 
 Result run(const std::string& args) {
-  std::string cmd = std::string("cd ") + shell_quote(ACLC_SOURCE_DIR) +
-                    " && NO_COLOR=1 timeout 120 " + shell_quote(ACLC_BIN) +
-                    " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return aclc::test::sh(ACLC_SOURCE_DIR, "NO_COLOR=1 timeout 120 " + shell_quote(ACLC_BIN) + " " + args);
 }
 
 class TempDir {

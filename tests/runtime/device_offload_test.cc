@@ -28,6 +28,12 @@ Bytes initiation_from(const Node& from, const Node& to, uint8_t stamp) {
   return Bytes(bytes.begin(), bytes.end());
 }
 
+// `to` receives `initiation` from `from` and takes its handshake queue.
+void receive_and_process(Net& net, const Node& from, Node& to, Bytes initiation) {
+  to.device->receive_datagram(from.address, initiation, net.now);  // decrypted in place: a copy
+  to.device->process_handshakes(net.now);
+}
+
 TEST_CASE("device offload: a handshake answered through the offload completes as one answered in place") {
   for (int responder_offloads = 0; responder_offloads < 2; ++responder_offloads) {
     CAPTURE(responder_offloads);
@@ -59,9 +65,7 @@ TEST_CASE("device offload: results made under an old private key are refused") {
   Node& b = net.add();
   Net::pair(a, b);
   b.use_offload();
-  Bytes m = initiation_from(a, b, 1);
-  b.device->receive_datagram(a.address, m, net.now);
-  b.device->process_handshakes(net.now);
+  receive_and_process(net, a, b, initiation_from(a, b, 1));
   REQUIRE(b.offload->jobs.size() == 1);
   CHECK(b.device->offloaded_in_flight() == 1);
 
@@ -86,9 +90,7 @@ TEST_CASE("device offload: a peer removed meanwhile, a replay and an unknown sen
   b.use_offload();
 
   // Unknown sender: the job itself refuses after opening (one DH).
-  Bytes from_stranger = initiation_from(stranger, b, 1);
-  b.device->receive_datagram(stranger.address, from_stranger, net.now);
-  b.device->process_handshakes(net.now);
+  receive_and_process(net, stranger, b, initiation_from(stranger, b, 1));
   REQUIRE(b.offload->jobs.size() == 1);
   InitiationResult r = run_initiation_job(b.offload->jobs[0], wg::system_random);
   CHECK_FALSE(r.prepared);
@@ -97,26 +99,20 @@ TEST_CASE("device offload: a peer removed meanwhile, a replay and an unknown sen
 
   // A genuine initiation, answered; then the same bytes again: a replay.
   Bytes genuine = initiation_from(a, b, 2);
-  Bytes copy = genuine;
-  b.device->receive_datagram(a.address, copy, net.now);
-  b.device->process_handshakes(net.now);
+  receive_and_process(net, a, b, genuine);
   b.send_calls.clear();
   b.offload->finish(*b.device, net.now);
   CHECK(b.send_calls.size() == 1);  // the response
   CHECK(b.device->counters().handshake_rejected == 1);
   net.now += std::chrono::seconds(1);
-  copy = genuine;
-  b.device->receive_datagram(a.address, copy, net.now);
-  b.device->process_handshakes(net.now);
+  receive_and_process(net, a, b, genuine);
   b.send_calls.clear();
   b.offload->finish(*b.device, net.now);
   CHECK(b.send_calls.empty());
   CHECK(b.device->counters().handshake_rejected == 2);
 
   // A newer initiation whose peer is removed before the result lands.
-  Bytes newer = initiation_from(a, b, 3);
-  b.device->receive_datagram(a.address, newer, net.now);
-  b.device->process_handshakes(net.now);
+  receive_and_process(net, a, b, initiation_from(a, b, 3));
   REQUIRE(b.offload->jobs.size() == 1);
   DeviceConfig remove;
   PeerConfig gone;
@@ -170,9 +166,7 @@ TEST_CASE("device offload: detaching the offload voids the results still out") {
   Node& b = net.add();
   Net::pair(a, b);
   b.use_offload();
-  Bytes m = initiation_from(a, b, 1);
-  b.device->receive_datagram(a.address, m, net.now);
-  b.device->process_handshakes(net.now);
+  receive_and_process(net, a, b, initiation_from(a, b, 1));
   REQUIRE(b.offload->jobs.size() == 1);
   b.device->set_handshake_offload(nullptr);
   CHECK(b.device->offloaded_in_flight() == 0);
@@ -181,9 +175,7 @@ TEST_CASE("device offload: detaching the offload voids the results still out") {
   CHECK(b.send_calls.empty());
   CHECK(b.device->counters().handshake_rejected == 1);
   // In place again: the next initiation is answered by process_handshakes().
-  Bytes next = initiation_from(a, b, 2);
-  b.device->receive_datagram(a.address, next, net.now);
-  b.device->process_handshakes(net.now);
+  receive_and_process(net, a, b, initiation_from(a, b, 2));
   CHECK(b.send_calls.size() == 1);
   b.offload.reset();
 }
