@@ -59,21 +59,6 @@ long find_interval(const std::vector<T>& first, const std::vector<T>& last, size
   return x <= last[i] ? static_cast<long>(i) : -1;
 }
 
-// Orders source sets by content, to store each distinct one once.
-struct SetLess {
-  bool operator()(const IPSet* a, const IPSet* b) const {
-    for (Family f : {Family::V4, Family::V6}) {
-      auto x = a->intervals(f), y = b->intervals(f);
-      if (x.size() != y.size()) return x.size() < y.size();
-      for (size_t i = 0; i < x.size(); ++i) {
-        if (x[i].first != y[i].first) return x[i].first < y[i].first;
-        if (x[i].last != y[i].last) return x[i].last < y[i].last;
-      }
-    }
-    return false;
-  }
-};
-
 [[noreturn]] void invalid(const std::string& what) { throw std::invalid_argument("table: " + what); }
 
 void validate(const std::vector<Zone>& zones) {
@@ -140,7 +125,7 @@ Table::Table(std::vector<Zone> zones) : zones_(std::move(zones)), index_(nullptr
   ix->src4_begin.push_back(0);
   ix->src6_begin.push_back(0);
   uint32_t cls_id = 0;
-  std::map<const IPSet*, uint32_t, SetLess> set_ids;
+  std::map<const IPSet*, uint32_t, IPSet::ContentLess> set_ids;
   for (size_t z = 0; z < zones_.size(); ++z) {
     for (const ProtoClass& cls : zones_[z].classes) {
       ++cls_id;

@@ -36,20 +36,6 @@ IPSet intersect_small(const IPSet& a, const IPSet& small) {
   return out;
 }
 
-// Orders sets by content, so that equal source sets share one id.
-struct SetLess {
-  bool operator()(const IPSet* a, const IPSet* b) const {
-    for (Family f : {Family::V4, Family::V6}) {
-      auto x = a->intervals(f), y = b->intervals(f);
-      if (x.size() != y.size()) return x.size() < y.size();
-      for (size_t i = 0; i < x.size(); ++i) {
-        if (x[i].first != y[i].first) return x[i].first < y[i].first;
-        if (x[i].last != y[i].last) return x[i].last < y[i].last;
-      }
-    }
-    return false;
-  }
-};
 
 // One dst group of one rule as it applies to the device: flows from the
 // source set `src` to `dsts` on `ports` with `protos`. `order` sorts terms
@@ -246,7 +232,7 @@ struct Builder::Impl {
 
   // Source sets by content, each stored once; ids index `sources`.
   std::vector<std::unique_ptr<IPSet>> sources;
-  std::map<const IPSet*, uint32_t, SetLess> source_ids;
+  std::map<const IPSet*, uint32_t, IPSet::ContentLess> source_ids;
   // autogroup:self sources by (rule, owner login as written): the same
   // user's devices share them.
   std::map<std::pair<size_t, std::string>, uint32_t> self_ids;

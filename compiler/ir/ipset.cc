@@ -353,4 +353,16 @@ std::ostream& operator<<(std::ostream& os, const IPSet& s) {
   return os << '}';
 }
 
+bool IPSet::content_less(const IPSet& a, const IPSet& b) {
+  for (Family f : {Family::V4, Family::V6}) {
+    auto x = a.intervals(f), y = b.intervals(f);
+    if (x.size() != y.size()) return x.size() < y.size();
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (x[i].first != y[i].first) return x[i].first < y[i].first;
+      if (x[i].last != y[i].last) return x[i].last < y[i].last;
+    }
+  }
+  return false;
+}
+
 }  // namespace aclc

@@ -90,6 +90,12 @@ class IPSet {
   std::vector<std::string> to_strings(RangeForm form = RangeForm::Compact) const;
 
   friend bool operator==(const IPSet&, const IPSet&) = default;
+  // A strict weak order by content (v4 ranges, then v6; shorter first), so
+  // that maps can store each distinct set once.
+  static bool content_less(const IPSet& a, const IPSet& b);
+  struct ContentLess {
+    bool operator()(const IPSet* a, const IPSet* b) const { return content_less(*a, *b); }
+  };
 
   // Set algebra; each result is a new merged set.
   friend IPSet operator|(const IPSet& a, const IPSet& b);
