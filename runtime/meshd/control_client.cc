@@ -13,6 +13,7 @@
 #include "compiler/bundle/bundle.h"
 #include "runtime/meshd/bundle_limits.h"
 #include "runtime/meshd/log.h"
+#include "runtime/meshd/signal_free_thread.h"
 
 namespace aclc::meshd {
 namespace {
@@ -49,19 +50,12 @@ std::unique_ptr<ControlClient> ControlClient::start(ControlSettings settings, st
     error = std::string("eventfd: ") + std::strerror(errno);
     return nullptr;
   }
-  // The thread inherits a mask with every signal blocked: signals belong
-  // to the event loop's signalfd, never to this thread.
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
   try {
-    c->thread_ = std::thread([p = c.get()] { p->run(); });
+    c->thread_ = start_signal_free_thread([p = c.get()] { p->run(); });
   } catch (const std::system_error& e) {
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
     error = std::string("starting the fetch thread: ") + e.what();
     return nullptr;
   }
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   return c;
 }
 

@@ -1,6 +1,5 @@
 #include "runtime/meshd/handshake_workers.h"
 
-#include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -8,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+
+#include "runtime/meshd/signal_free_thread.h"
 
 namespace aclc::meshd {
 
@@ -23,19 +24,15 @@ std::unique_ptr<HandshakeWorkers> HandshakeWorkers::start(size_t threads, std::s
     error = std::string("eventfd: ") + std::strerror(errno);
     return nullptr;
   }
-  // Threads inherit the creating thread's signal mask: create them with
-  // every signal blocked, so none is delivered to a worker.
-  sigset_t all, previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &previous);
+  const size_t count = std::max<size_t>(threads, 1);
+  w->threads_.reserve(count);  // no allocation between a thread's start and its keeping
   try {
-    for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i) w->threads_.emplace_back([raw = w.get()] { raw->work(); });
+    for (size_t i = 0; i < count; ++i)
+      w->threads_.push_back(start_signal_free_thread([raw = w.get()] { raw->work(); }));
   } catch (const std::system_error& e) {
-    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     error = std::string("starting handshake threads: ") + e.what();
     return nullptr;  // the destructor joins those that started
   }
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return w;
 }
 
