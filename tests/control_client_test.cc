@@ -23,6 +23,7 @@
 #include "control/credentials.h"
 #include "control/etag.h"
 #include "control/registry.h"
+#include "tests/shell_run.h"
 
 using namespace aclc::control;
 using namespace std::chrono_literals;
@@ -128,22 +129,10 @@ ApiClientOptions options(const FakeApi& f) {
   return o;
 }
 
-struct Run {
-  int exit_code = -1;
-  std::string out;
-};
+using Run = aclc::test::ShellResult;
 
 Run run(const std::string& args, const std::string& env) {
-  std::string cmd = "NO_COLOR=1 " + env + " timeout 60 '" + std::string(ACLC_BIN) + "' " + args + " 2>&1";
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return aclc::test::capture("NO_COLOR=1 " + env + " timeout 60 " + aclc::test::shell_quote(ACLC_BIN) + " " + args);
 }
 
 std::string temp_policy(const std::string& text) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "compiler/bundle/bundle.h"
+#include "tests/shell_run.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -48,22 +49,10 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
-struct Run {
-  int exit_code = -1;
-  std::string out;
-};
+using Run = aclc::test::ShellResult;
 
 Run run(const std::string& args, const std::string& env = "") {
-  std::string cmd = "NO_COLOR=1 " + env + " timeout 60 " + quote(ACLC_BIN) + " " + args + " 2>&1";
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return aclc::test::capture("NO_COLOR=1 " + env + " timeout 60 " + aclc::test::shell_quote(ACLC_BIN) + " " + args);
 }
 
 // A JSON string field, for the few values the tests read back.

@@ -259,20 +259,22 @@ struct Repo {
   }
 };
 
+// A fresh directory under /tmp, removed at the end unless MESH_KEEP is set.
+struct ScratchDir {
+  explicit ScratchDir(std::string pattern) : path(std::move(pattern)) { REQUIRE(mkdtemp(path.data())); }
+  ~ScratchDir() {
+    if (!std::getenv("MESH_KEEP")) run("rm -rf " + quote(path));
+  }
+  std::string path;
+};
+
 }  // namespace
 
 TEST_CASE("gitops end to end: hook, check --base, deploy to aclc serve, meshd nodes enforce within 5 s") {
   require_host({"ip", "wg", "git"});
   const std::string aclc = ACLC_BIN;
-  char tmpl[] = "/tmp/aclc-gitops-XXXXXX";
-  REQUIRE(mkdtemp(tmpl));
-  const std::string dir = tmpl;
-  struct RemoveDir {
-    std::string d;
-    ~RemoveDir() {
-      if (!std::getenv("MESH_KEEP")) run("rm -rf " + quote(d));
-    }
-  } remove_dir{dir};
+  ScratchDir scratch("/tmp/aclc-gitops-XXXXXX");
+  const std::string dir = scratch.path;
 
   // 1. The repository: the seed policy, its device list, assertions; the hook.
   Repo repo{dir + "/repo"};
@@ -473,15 +475,8 @@ TEST_CASE("gitops end to end: hook, check --base, deploy to aclc serve, meshd no
 
 TEST_CASE("static hosting: meshd nodes fetch their bundles from a plain directory served by nginx") {
   require_host({"ip", "wg", "nginx"});
-  char tmpl[] = "/tmp/aclc-static-XXXXXX";
-  REQUIRE(mkdtemp(tmpl));
-  const std::string dir = tmpl;
-  struct RemoveDir {
-    std::string d;
-    ~RemoveDir() {
-      if (!std::getenv("MESH_KEEP")) run("rm -rf " + quote(d));
-    }
-  } remove_dir{dir};
+  ScratchDir scratch("/tmp/aclc-static-XXXXXX");
+  const std::string dir = scratch.path;
   // nginx's workers run as nobody when started by root: the tree must be readable.
   must("chmod 0755 " + quote(dir) + " && mkdir -p " + quote(dir + "/www/bundles") + " " + quote(dir + "/nginx"));
 

@@ -24,9 +24,9 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-// Runs `cmd` with sh in `dir`.
-inline ShellResult sh(const std::string& dir, const std::string& cmd) {
-  std::string full = "cd " + shell_quote(dir) + " && (" + cmd + ") 2>&1";
+// Runs `command` with sh; stdout and stderr are captured together.
+inline ShellResult capture(const std::string& command) {
+  std::string full = "(" + command + ") 2>&1";
   ShellResult r;
   FILE* p = popen(full.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -36,6 +36,11 @@ inline ShellResult sh(const std::string& dir, const std::string& cmd) {
   int status = pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// Runs `cmd` with sh in `dir`.
+inline ShellResult sh(const std::string& dir, const std::string& cmd) {
+  return capture("cd " + shell_quote(dir) + " && (" + cmd + ")");
 }
 
 inline void write_text(const std::string& path, const std::string& text) {
