@@ -266,15 +266,13 @@ void Device::set_private_key(const wg::Secret<32>& key) {
   if (key.is_zero()) {
     if (!identity_) return;
     identity_.reset();
-    shared_identity_.reset();
     ++identity_generation_;
     cookie_checker_.reset();
     for (auto& [id, peer] : peers_) expire_sessions(*peer);  // handshakes kept (cleared) for their replay state
     return;
   }
   if (identity_ && wg::equal_ct(key.view(), identity_->private_key.view())) return;
-  identity_ = wg::LocalIdentity::from_private(key);
-  shared_identity_ = std::make_shared<const wg::LocalIdentity>(*identity_);
+  identity_ = std::make_shared<const wg::LocalIdentity>(wg::LocalIdentity::from_private(key));
   ++identity_generation_;
   cookie_checker_.emplace(identity_->public_key);
   if (Peer* self = peer_by_key(identity_->public_key)) remove_peer(self->id);
@@ -700,13 +698,13 @@ std::shared_ptr<const KnownPeers> Device::known_peers() {
 
 void Device::offload_initiation(const QueuedHandshake& message) {
   auto m = wg::decode_initiation(message.message());
-  if (!m || !shared_identity_) {
+  if (!m || !identity_) {
     ++counters_.handshake_rejected;
     return;
   }
   InitiationJob job;
   job.generation = identity_generation_;
-  job.identity = shared_identity_;
+  job.identity = identity_;
   job.known = known_peers();
   job.from = message.from;
   job.message = *m;

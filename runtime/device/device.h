@@ -275,7 +275,9 @@ class Device : public ConfigTarget {
   WallClock wall_;
   DeviceOptions options_;
 
-  std::optional<wg::LocalIdentity> identity_;
+  // Immutable once made; shared with the offload's jobs, so a key change
+  // replaces it rather than changing it.
+  std::shared_ptr<const wg::LocalIdentity> identity_;
   std::optional<wg::CookieChecker> cookie_checker_;
   uint16_t listen_port_ = 0;
   uint32_t fwmark_ = 0;
@@ -291,7 +293,6 @@ class Device : public ConfigTarget {
   size_t in_flight_ = 0;                 // jobs at the offload
   uint64_t identity_generation_ = 1;     // bumped by every key change and offload change
   uint64_t offload_since_ = 1;           // jobs of generations from here are the current offload's
-  std::shared_ptr<const wg::LocalIdentity> shared_identity_;  // for jobs
   std::shared_ptr<const KnownPeers> known_peers_;              // for jobs; reset when peers change
   wg::LoadDetector load_;
   wg::RateLimiter rate_limiter_;
